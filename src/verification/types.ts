@@ -1,0 +1,75 @@
+// The verification result shape shared by the engine, the Verify Email node and the CLI.
+
+/** Final verdict for an address (DESIGN.md §3, "Classify"). */
+export type VerificationStatus =
+	| 'valid'
+	| 'invalid'
+	| 'disposable'
+	| 'spamtrap'
+	| 'role_account'
+	| 'catch_all'
+	| 'risky'
+	| 'unknown';
+
+/** The clean-up category a status falls into (DESIGN.md §5). */
+export type VerificationCategory = 'valid' | 'invalid' | 'disposable' | 'catch_all' | 'unknown' | 'risky';
+
+/** Stable machine codes for why an address got its status. */
+export type VerificationReason =
+	// syntax
+	| 'empty'
+	| 'invalid_syntax'
+	| 'local_part_too_long'
+	| 'address_too_long'
+	| 'invalid_domain'
+	| 'domain_too_long'
+	| 'quoted_local_part'
+	| 'domain_literal'
+	// lists
+	| 'disposable_domain'
+	| 'role_account'
+	| 'typo_domain'
+	// DNS
+	| 'null_mx'
+	| 'domain_not_found'
+	| 'no_mail_host'
+	| 'dns_timeout'
+	| 'dns_servfail'
+	| 'dns_error'
+	// not yet decided by a mail server
+	| 'smtp_not_checked';
+
+export interface VerificationFlags {
+	disposable: boolean;
+	role: boolean;
+	free: boolean;
+}
+
+export interface Verification {
+	status: VerificationStatus;
+	category: VerificationCategory;
+	reason: VerificationReason;
+	/** A human sentence that explains the reason. */
+	detail: string;
+	/** The address with its domain lower-cased and in A-labels, when the syntax allowed it. */
+	normalized?: string;
+	/** A likely intended address when the domain looks like a misspelt provider. */
+	suggestion?: string;
+	flags: VerificationFlags;
+	/** Mail hosts by preference (the domain itself for an implicit MX). */
+	mx?: string[];
+	/** Set on the second and later occurrences of an address in one batch. */
+	duplicate?: true;
+	checkedAt: string;
+}
+
+export const CATEGORY_OF_STATUS: Readonly<Record<VerificationStatus, VerificationCategory>> = {
+	valid: 'valid',
+	invalid: 'invalid',
+	disposable: 'disposable',
+	spamtrap: 'risky',
+	role_account: 'risky',
+	risky: 'risky',
+	catch_all: 'catch_all',
+	unknown: 'unknown',
+};
