@@ -1,0 +1,185 @@
+// The list-hygiene CLI, run in-process with in-memory streams, and its real executable for the
+// exit codes and the absence of stack traces.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { promisify } from 'node:util';
+
+import { parse } from 'csv-parse/sync';
+
+import { runCli } from '../../src/cli/run';
+import { startDnsServer, type TestDnsServer } from '../helpers/dnsServer';
+
+let server: TestDnsServer;
+const dir = mkdtempSync(join(tmpdir(), 'list-hygiene-cli-'));
+
+beforeAll(async () => {
+	server = await startDnsServer({
+		'good.test': { MX: [{ preference: 10, exchange: 'mx.good.test' }] },
+		'nullmx.test': { MX: [{ preference: 0, exchange: '.' }] },
+	});
+});
+afterAll(() => server.close());
+
+function collect() {
+	const stream = new PassThrough();
+	let text = '';
+	stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+	return { stream, text: () => text };
+}
+
+async function cli(args: string[], stdin = '') {
+	const out = collect();
+	const err = collect();
+	const code = await runCli(args, { stdin: Readable.from([Buffer.from(stdin)]), stdout: out.stream, stderr: err.stream });
+	return { code, stdout: out.text(), stderr: err.text() };
+}
+
+const dnsFlags = () => ['--dns-server', server.address, '--timeout-ms', '800'];
+
+function file(name: string, content: string) {
+	const path = join(dir, name);
+	writeFileSync(path, content);
+	return path;
+}
+
+describe('list-hygiene verify', () => {
+	it('reads one address per line from stdin and prints one JSON object per address', async () => {
+		const { code, stdout, stderr } = await cli(['verify', ...dnsFlags()], 'ann@good.test\n\nbob@nullmx.test\nnot an address\n');
+		expect(code).toBe(0);
+		const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+		expect(lines.map((l) => [l.email, l.status, l.reason, l.line])).toEqual([
+			['ann@good.test', 'unknown', 'smtp_not_checked', 1],
+			['bob@nullmx.test', 'invalid', 'null_mx', 3],
+			['not an address', 'invalid', 'invalid_syntax', 4],
+		]);
+		expect(lines[0]).toMatchObject({ category: 'unknown', mx: ['mx.good.test'], flags: { disposable: false } });
+		expect(stderr).toBe('list-hygiene: verified 3 addresses from stdin: 1 unknown, 2 invalid\n');
+	});
+
+	it('finds the email column of a CSV file whose quoted fields hold commas, quotes and line breaks', async () => {
+		const path = file(
+			'contacts.csv',
+			'\uFEFFName;"E-mail Address";Note\r\n"Smith; Ann";ann@good.test;"said ""hi""\r\nthen left"\r\nBob;bob@nullmx.test;\r\n',
+		);
+		const { code, stdout } = await cli(['verify', path, ...dnsFlags()]);
+		expect(code).toBe(0);
+		const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+		expect(lines.map((l) => [l.email, l.status, l.line])).toEqual([
+			['ann@good.test', 'unknown', 2],
+			['bob@nullmx.test', 'invalid', 4],
+		]);
+	});
+
+	it('writes CSV that a standard parser reads back, with email, status and reason', async () => {
+		const path = file('list.txt', 'ann@good.test\n"odd, one"@good.test\nANN@good.test\n');
+		const { code, stdout } = await cli(['verify', path, '--format', 'csv', ...dnsFlags()]);
+		expect(code).toBe(0);
+		const rows = parse(stdout, { columns: true }) as Array<Record<string, string>>;
+		expect(rows.map((r) => [r.email, r.status, r.reason, r.duplicate])).toEqual([
+			['ann@good.test', 'unknown', 'smtp_not_checked', 'false'],
+			['"odd, one"@good.test', 'invalid', 'quoted_local_part', 'false'],
+			['ANN@good.test', 'unknown', 'smtp_not_checked', 'true'],
+		]);
+		expect(rows[0].mx).toBe('mx.good.test');
+	});
+
+	it('takes the column named by --column', async () => {
+		const path = file('two.csv', 'work,home\nann@good.test,bob@nullmx.test\n');
+		const { stdout } = await cli(['verify', path, '--column', 'home', ...dnsFlags()]);
+		expect(JSON.parse(stdout)).toMatchObject({ email: 'bob@nullmx.test', status: 'invalid' });
+	});
+
+	it('keeps a row with an empty email cell, as invalid', async () => {
+		const path = file('gap.csv', 'email,name\n,Nobody\nann@good.test,Ann\n');
+		const { stdout } = await cli(['verify', path, ...dnsFlags()]);
+		const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+		expect(lines.map((l) => [l.email, l.status, l.reason])).toEqual([
+			['', 'invalid', 'empty'],
+			['ann@good.test', 'unknown', 'smtp_not_checked'],
+		]);
+	});
+
+	describe('bad input gets one clear message and a non-zero exit', () => {
+		it.each([
+			[['verify', '/no/such/file.csv'], 1, 'list-hygiene: Cannot read /no/such/file.csv: no such file.'],
+			[['verify', '--frobnicate'], 2, 'list-hygiene: verify: unknown flag --frobnicate. Run `list-hygiene verify --help` for the flags.'],
+			[['verify', '--format', 'xml'], 2, 'list-hygiene: --format must be jsonl or csv, not "xml".'],
+			[['verify', '--timeout-ms', 'soon'], 2, 'list-hygiene: --timeout-ms must be a whole number greater than 0, not "soon".'],
+			[['verify', '--dns-server', 'dns.example'], 2, 'list-hygiene: --dns-server: DNS server "dns.example" is not an IP address'],
+			[['verify', 'a.csv', 'b.csv'], 2, 'list-hygiene: verify takes one FILE (or - for stdin); got 2: a.csv b.csv.'],
+			[['frobnicate'], 2, 'list-hygiene: unknown command "frobnicate". Commands: verify.'],
+		])('%j', async (args, exitCode, message) => {
+			const { code, stdout, stderr } = await cli(args as string[]);
+			expect(code).toBe(exitCode);
+			expect(stderr.startsWith(message)).toBe(true);
+			expect(stdout).toBe('');
+		});
+
+		it('names the columns it saw when none holds addresses', async () => {
+			const { code, stderr } = await cli(['verify'], 'Name,Phone\nAnn,123\n');
+			expect(code).toBe(1);
+			expect(stderr).toBe(
+				'list-hygiene: stdin has no recognisable email column. Columns seen: "Name", "Phone". ' +
+					'Name the column with --column NAME, or give one address per line.\n',
+			);
+		});
+
+		it('names the columns it saw when --column is not among them', async () => {
+			const { code, stderr } = await cli(['verify', '--column', 'mail'], 'Name,Email\nAnn,a@good.test\n');
+			expect(code).toBe(1);
+			expect(stderr).toContain('has no column named "mail". Columns seen: "Name", "Email".');
+		});
+
+		it('says where a quoted field is left open', async () => {
+			const { code, stderr } = await cli(['verify'], 'email\n"ann@good.test\nbob@good.test\n');
+			expect(code).toBe(1);
+			expect(stderr).toMatch(/^list-hygiene: stdin: line \d+: .*quoted field/);
+		});
+
+		it('refuses an empty input', async () => {
+			const { code, stderr } = await cli(['verify'], '\n\n');
+			expect(code).toBe(1);
+			expect(stderr).toBe('list-hygiene: stdin is empty: there are no addresses to verify.\n');
+		});
+
+		it('refuses a folder', async () => {
+			const { code, stderr } = await cli(['verify', dir]);
+			expect(code).toBe(1);
+			expect(stderr).toContain('is a folder, not a file');
+		});
+	});
+});
+
+describe('the list-hygiene executable', () => {
+	const bin = resolve(__dirname, '../../dist/src/cli/main.js');
+	const run = (args: string[]) =>
+		promisify(execFile)(process.execPath, [bin, ...args]).then(
+			({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+			(error: { code: number; stdout: string; stderr: string }) => error,
+		);
+
+	it('verifies a file and exits 0', async () => {
+		const path = file('bin.txt', 'ann@good.test\n');
+		const { code, stdout } = await run(['verify', path, ...dnsFlags()]);
+		expect(code).toBe(0);
+		expect(JSON.parse(stdout)).toMatchObject({ email: 'ann@good.test', status: 'unknown', reason: 'smtp_not_checked' });
+	});
+
+	it.each([
+		[['verify', '--nope'], 2],
+		[['verify', '/no/such/file'], 1],
+	])('%j exits %i with one line and no stack trace', async (args, exitCode) => {
+		const { code, stderr } = await run(args);
+		expect(code).toBe(exitCode);
+		expect(stderr.trim().split('\n')).toHaveLength(1);
+		expect(stderr).not.toMatch(/\n\s+at /);
+	});
+
+	it('prints its version and help', async () => {
+		expect((await run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+		expect((await run(['verify', '--help'])).stdout).toContain('--dns-server HOST:PORT');
+	});
+});
