@@ -1,0 +1,130 @@
+// The Verify Email node's execute(), driven through a minimal n8n execution context, with DNS
+// answered by a real loopback server.
+import type { IDataObject, IExecuteFunctions, INode, INodeExecutionData } from 'n8n-workflow';
+
+import { VerifyEmail } from '../../nodes/VerifyEmail/VerifyEmail.node';
+import { startDnsServer, type TestDnsServer } from '../helpers/dnsServer';
+
+let server: TestDnsServer;
+
+beforeAll(async () => {
+	server = await startDnsServer({ 'good.test': { MX: [{ preference: 10, exchange: 'mx.good.test' }] } });
+});
+afterAll(() => server.close());
+
+const node: INode = {
+	id: '1',
+	name: 'Verify Email',
+	type: 'n8n-nodes-list-hygiene.verifyEmail',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
+
+function context(items: INodeExecutionData[], parameters: IDataObject, continueOnFail = false): IExecuteFunctions {
+	return {
+		getInputData: () => items,
+		getNodeParameter: (name: string, _index: number, fallback?: unknown) => parameters[name] ?? fallback,
+		getNode: () => node,
+		continueOnFail: () => continueOnFail,
+	} as unknown as IExecuteFunctions;
+}
+
+async function run(items: INodeExecutionData[], parameters: IDataObject, continueOnFail = false) {
+	return new VerifyEmail().execute.call(context(items, parameters, continueOnFail));
+}
+
+const dnsOptions = () => ({ dnsServers: server.address, dnsTimeoutMs: 800 });
+
+describe('Verify Email node', () => {
+	it('adds a verification to each item, keeping its fields, binary data and pairing', async () => {
+		const binary = { file: { data: 'aGk=', mimeType: 'text/plain' } };
+		const [output] = await run(
+			[{ json: { email: 'ann@good.test', name: 'Ann', id: 7 }, binary }, { json: { email: 'nope', name: 'Bob' } }],
+			{ emailField: 'email', options: dnsOptions() },
+		);
+		expect(output).toHaveLength(2);
+		expect(output[0]).toMatchObject({
+			json: { email: 'ann@good.test', name: 'Ann', id: 7, verification: { status: 'unknown', reason: 'smtp_not_checked', mx: ['mx.good.test'] } },
+			binary,
+			pairedItem: { item: 0 },
+		});
+		expect(output[1]).toMatchObject({
+			json: { name: 'Bob', verification: { status: 'invalid', reason: 'invalid_syntax' } },
+			pairedItem: { item: 1 },
+		});
+	});
+
+	it('reads nested fields and keys that contain dots, and writes to a chosen field', async () => {
+		const [output] = await run(
+			[{ json: { contact: { email: 'ann@good.test' } } }],
+			{ emailField: 'contact.email', options: { ...dnsOptions(), outputField: 'check' } },
+		);
+		expect(output[0].json.check).toMatchObject({ status: 'unknown' });
+		const [second] = await run([{ json: { 'e.mail': 'x@good.test' } }], { emailField: 'e.mail', options: dnsOptions() });
+		expect(second[0].json.verification).toMatchObject({ normalized: 'x@good.test' });
+	});
+
+	it('fails the run on an item without an address, naming the item and the fields it has', async () => {
+		await expect(
+			run([{ json: { email: 'ann@good.test' } }, { json: { mail: 'x@y.test', name: 'B' } }], { emailField: 'email', options: dnsOptions() }),
+		).rejects.toMatchObject({
+			message: 'Item 2 has no field "email"',
+			description: expect.stringContaining('Fields on this item: mail, name'),
+			context: { itemIndex: 1 },
+		});
+	});
+
+	it('with Continue On Fail, reports bad items per item and verifies the rest', async () => {
+		const [output] = await run(
+			[
+				{ json: { email: 'ann@good.test' } },
+				{ json: { email: 42 } },
+				{ json: { email: '   ' } },
+				{ json: { other: true } },
+				{ json: { email: null } },
+				{ json: { email: ['a@good.test'] } },
+			],
+			{ emailField: 'email', options: dnsOptions() },
+			true,
+		);
+		expect(output.map((item) => item.pairedItem)).toEqual([0, 1, 2, 3, 4, 5].map((item) => ({ item })));
+		expect(output[0].json.verification).toMatchObject({ status: 'unknown' });
+		expect(output.slice(1).map((item) => item.json.error)).toEqual([
+			'Item 2: the field "email" holds a number, not an email address',
+			'Item 3: the field "email" is empty',
+			'Item 4 has no field "email"',
+			'Item 5: the field "email" holds null, not an email address',
+			'Item 6: the field "email" holds a list, not an email address',
+		]);
+		expect(output[3].json.other).toBe(true);
+		expect(output.slice(1).every((item) => item.json.verification === undefined)).toBe(true);
+	});
+
+	it('verifies the whole input as one batch: repeats are checked once and marked', async () => {
+		const before = server.queries.length;
+		const [output] = await run(
+			[{ json: { email: 'ann@good.test' } }, { json: { email: 'bob@good.test' } }, { json: { email: 'Ann@good.test' } }],
+			{ emailField: 'email', options: dnsOptions() },
+		);
+		expect(output.map((item) => (item.json.verification as IDataObject).duplicate ?? false)).toEqual([false, false, true]);
+		expect(server.queries.length - before).toBe(1);
+	});
+
+	it('rejects a bad DNS server option before verifying anything', async () => {
+		await expect(
+			run([{ json: { email: 'ann@good.test' } }], { emailField: 'email', options: { dnsServers: 'dns.example:53' } }),
+		).rejects.toMatchObject({
+			message: expect.stringContaining('is not an IP address'),
+			description: 'Fix the DNS Servers or DNS Timeout option.',
+		});
+	});
+
+	it('describes itself as n8n expects: tool use, options under "Add option", icon for both themes', () => {
+		const { description } = new VerifyEmail();
+		expect(description.usableAsTool).toBe(true);
+		const options = description.properties.find((p) => p.name === 'options');
+		expect(options).toMatchObject({ type: 'collection', placeholder: 'Add option' });
+		expect(description.icon).toEqual({ light: 'file:../../icons/verifyEmail.svg', dark: 'file:../../icons/verifyEmail.dark.svg' });
+	});
+});
