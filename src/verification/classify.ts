@@ -13,7 +13,6 @@ import {
 } from './types';
 
 export interface Evidence {
-	input: string;
 	syntax: SyntaxResult;
 	flags: VerificationFlags;
 	typo?: DomainSuggestion;

@@ -33,11 +33,12 @@ export class Verifier {
 
 	/** Verifies every address; the result array lines up with the input. */
 	async verifyBatch(addresses: readonly string[]): Promise<Verification[]> {
-		const firstIndex = new Map<string, number>();
-		const firstOf: number[] = new Array(addresses.length);
-		const parsed: SyntaxResult[] = new Array(addresses.length);
-		const pending: Array<Promise<void>> = [];
 		const results: Verification[] = new Array(addresses.length);
+		const parsed: SyntaxResult[] = new Array(addresses.length);
+		const firstOf: number[] = new Array(addresses.length);
+		const firstIndex = new Map<string, number>();
+		// Unique, well-formed addresses grouped by domain: a domain's evidence is gathered once.
+		const byDomain = new Map<string, number[]>();
 
 		addresses.forEach((input, index) => {
 			const syntax = (parsed[index] = parseAddress(input));
@@ -46,15 +47,31 @@ export class Verifier {
 				? `${syntax.address.localPart.toLowerCase()}@${syntax.address.domain}`
 				: `\0${input.trim().toLowerCase()}`;
 			const first = firstIndex.get(key);
-			if (first !== undefined) {
-				firstOf[index] = first;
+			firstOf[index] = first ?? index;
+			if (first !== undefined) return;
+			firstIndex.set(key, index);
+			if (!syntax.ok) {
+				results[index] = this.verdict({ syntax, flags: NO_FLAGS });
 				return;
 			}
-			firstIndex.set(key, index);
-			firstOf[index] = index;
-			pending.push(this.verifyOne(input, syntax).then((v) => void (results[index] = v)));
+			const group = byDomain.get(syntax.address.domain);
+			if (group) group.push(index);
+			else byDomain.set(syntax.address.domain, [index]);
 		});
-		await Promise.all(pending);
+
+		await Promise.all(
+			[...byDomain].map(async ([domain, indices]) => {
+				const disposable = this.lists.isDisposable(domain);
+				const free = this.lists.isFree(domain);
+				const typo = suggestDomain(domain, (d) => this.lists.isFree(d));
+				const route = await this.dns.route(domain);
+				for (const index of indices) {
+					const syntax = parsed[index];
+					const role = syntax.ok && this.lists.isRole(syntax.address.localPart);
+					results[index] = this.verdict({ syntax, flags: { disposable, role, free }, typo, route });
+				}
+			}),
+		);
 
 		// Later occurrences share the first one's verdict, keep their own spelling, and say they repeat.
 		for (let index = 0; index < addresses.length; index++) {
@@ -70,18 +87,8 @@ export class Verifier {
 		return results;
 	}
 
-	private async verifyOne(input: string, syntax: SyntaxResult): Promise<Verification> {
-		const evidence: Evidence = { input, syntax, flags: NO_FLAGS };
-		if (syntax.ok) {
-			const { domain, localPart } = syntax.address;
-			evidence.flags = {
-				disposable: this.lists.isDisposable(domain),
-				role: this.lists.isRole(localPart),
-				free: this.lists.isFree(domain),
-			};
-			evidence.typo = suggestDomain(domain, (d) => this.lists.isFree(d));
-			evidence.route = await this.dns.route(domain);
-		}
+	private verdict(evidence: Evidence): Verification {
+		const { syntax, typo, route } = evidence;
 		const verdict = classify(evidence);
 		const result: Verification = {
 			status: verdict.status,
@@ -93,8 +100,7 @@ export class Verifier {
 		};
 		if (syntax.ok) {
 			result.normalized = syntax.address.normalized;
-			if (evidence.typo) result.suggestion = `${syntax.address.localPart}@${evidence.typo.domain}`;
-			const route = evidence.route;
+			if (typo) result.suggestion = `${syntax.address.localPart}@${typo.domain}`;
 			if (route?.kind === 'mx' || route?.kind === 'implicit') result.mx = route.hosts;
 		}
 		return result;
