@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 const n8n = n8nConfigs.recommendedWithoutN8nCloudSupport;
 
 export default tseslint.config(
-	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/verification/lists/generated/**'] },
+	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/verification/lists/generated/**', '.n8n-home/**'] },
 	{
 		files: ['**/*.ts'],
 		extends: [js.configs.recommended, ...tseslint.configs.recommended],
