@@ -148,15 +148,21 @@ export class VerifyEmail implements INodeType {
 		if (firstError && !this.continueOnFail()) throw firstError;
 
 		const results = await verifier.verifyBatch(addresses);
+		const routeErrors = this.getNode().onError === 'continueErrorOutput';
 
 		return [
-			items.map((item, itemIndex) => {
+			items.map((item, itemIndex): INodeExecutionData => {
 				const entry = batchIndex[itemIndex];
-				const json: IDataObject =
-					entry instanceof NodeOperationError
-						? { ...item.json, error: entry.message }
-						: { ...item.json, [outputField]: results[entry] as unknown as IDataObject };
-				return { json, binary: item.binary, pairedItem: { item: itemIndex } };
+				const pairedItem = { item: itemIndex };
+				if (entry instanceof NodeOperationError) {
+					// The item keeps its fields either way. n8n sends an item whose JSON is only `error` to the
+					// error output of "Continue (using error output)" and merges the input item's fields back
+					// in there; on the regular output the fields must travel with the error.
+					const json = routeErrors ? { error: entry.message } : { ...item.json, error: entry.message };
+					return { json, binary: item.binary, pairedItem };
+				}
+				const json: IDataObject = { ...item.json, [outputField]: results[entry] as unknown as IDataObject };
+				return { json, binary: item.binary, pairedItem };
 			}),
 		];
 	}

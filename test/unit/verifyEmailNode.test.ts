@@ -21,11 +21,11 @@ const node: INode = {
 	parameters: {},
 };
 
-function context(items: INodeExecutionData[], parameters: IDataObject, continueOnFail = false): IExecuteFunctions {
+function context(items: INodeExecutionData[], parameters: IDataObject, continueOnFail = false, onError?: INode['onError']): IExecuteFunctions {
 	return {
 		getInputData: () => items,
 		getNodeParameter: (name: string, _index: number, fallback?: unknown) => parameters[name] ?? fallback,
-		getNode: () => node,
+		getNode: () => ({ ...node, onError }),
 		continueOnFail: () => continueOnFail,
 	} as unknown as IExecuteFunctions;
 }
@@ -99,6 +99,15 @@ describe('Verify Email node', () => {
 		]);
 		expect(output[3].json.other).toBe(true);
 		expect(output.slice(1).every((item) => item.json.verification === undefined)).toBe(true);
+	});
+
+	it('with Continue (using error output), leaves only the message so n8n routes the item there', async () => {
+		const items = [{ json: { email: 'ann@good.test' } }, { json: { name: 'B' } }];
+		const [output] = await new VerifyEmail().execute.call(
+			context(items, { emailField: 'email', options: dnsOptions() }, true, 'continueErrorOutput'),
+		);
+		expect(output[1]).toEqual({ json: { error: 'Item 2 has no field "email"' }, binary: undefined, pairedItem: { item: 1 } });
+		expect(output[0].json.verification).toMatchObject({ status: 'unknown' });
 	});
 
 	it('verifies the whole input as one batch: repeats are checked once and marked', async () => {
