@@ -66,11 +66,18 @@ function asError(code: string): MailRoute {
 
 type Lookup = { records: string[] } | { code: string };
 
+/** A mail host's addresses; `error` when the lookup failed rather than found nothing. */
+export interface HostAddresses {
+	addresses: string[];
+	error?: Extract<MailRoute, { kind: 'error' }>;
+}
+
 export class MailDns {
 	private readonly resolver: Resolver;
 	private readonly limit: Limiter;
 	private readonly timeoutMs: number;
 	private readonly routes = new Map<string, Promise<MailRoute>>();
+	private readonly hosts = new Map<string, Promise<HostAddresses>>();
 	/** Queries sent (one per record type per domain), for run summaries and benchmarks. */
 	queries = 0;
 
@@ -96,6 +103,27 @@ export class MailDns {
 			this.routes.set(domain, route);
 		}
 		return route;
+	}
+
+	/**
+	 * The addresses of a mail host (IPv4 first, then IPv6); looked up once per instance. A host
+	 * given as an IP literal (a broken but real-world MX) is returned as it is.
+	 */
+	hostAddresses(host: string): Promise<HostAddresses> {
+		let addresses = this.hosts.get(host);
+		if (!addresses) {
+			addresses = isIP(host)
+				? Promise.resolve({ addresses: [host] })
+				: this.limit(async () => {
+						const [a, aaaa] = await Promise.all([this.query(host, 'A'), this.query(host, 'AAAA')]);
+						const found = [...('records' in a ? a.records : []), ...('records' in aaaa ? aaaa.records : [])];
+						if (found.length > 0) return { addresses: found };
+						const failed = [a, aaaa].find((r): r is { code: string } => 'code' in r && r.code !== 'ENODATA' && r.code !== 'ENOTFOUND');
+						return failed ? { addresses: [], error: asError(failed.code) as Extract<MailRoute, { kind: 'error' }> } : { addresses: [] };
+					});
+			this.hosts.set(host, addresses);
+		}
+		return addresses;
 	}
 
 	private async query(domain: string, type: 'MX' | 'A' | 'AAAA'): Promise<Lookup> {

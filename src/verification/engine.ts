@@ -1,34 +1,60 @@
 // The verification engine: runs the stages over a whole batch, sharing per-run caches (a domain's
-// mail route is looked up once, a repeated address is verified once).
+// mail route is looked up once, a repeated address is verified once, a mail host gets one session
+// for all of its domains).
 import { classify, type Evidence } from './classify';
-import { MailDns, type DnsOptions } from './dns';
+import { MailDns, type DnsOptions, type MailRoute } from './dns';
 import { DomainLists, type ListOptions } from './lists';
 import { parseAddress, type SyntaxResult } from './syntax';
-import { suggestDomain } from './typo';
-import type { Verification, VerificationFlags } from './types';
+import { SmtpProber, type DomainProbe, type SmtpEvidence, type SmtpOptions, type SmtpRunSummary } from './smtp/prober';
+import { suggestDomain, type DomainSuggestion } from './typo';
+import type { SmtpResult, Verification, VerificationFlags } from './types';
 
 export interface VerifyOptions {
 	dns?: DnsOptions;
 	lists?: ListOptions;
+	/** Ask the mail servers (SMTP probing); off when absent or false. */
+	smtp?: SmtpOptions | false;
 	/** Clock for `checkedAt` (tests pin it). */
 	now?: () => Date;
 }
 
 const NO_FLAGS: VerificationFlags = { disposable: false, role: false, free: false };
 
+/** What one run did, for summaries and benchmarks. */
+export interface RunSummary {
+	dnsQueries: number;
+	/** Absent when SMTP was not checked. */
+	smtp?: SmtpRunSummary;
+}
+
+interface DomainFacts {
+	disposable: boolean;
+	free: boolean;
+	typo?: DomainSuggestion;
+	route: MailRoute;
+}
+
 export class Verifier {
 	private readonly dns: MailDns;
 	private readonly lists: DomainLists;
 	private readonly now: () => Date;
+	private readonly smtp: SmtpOptions | undefined;
+	private smtpSummary: SmtpRunSummary | undefined;
 
 	constructor(options: VerifyOptions = {}) {
 		this.dns = new MailDns(options.dns);
 		this.lists = new DomainLists(options.lists);
 		this.now = options.now ?? (() => new Date());
+		this.smtp = options.smtp || undefined;
 	}
 
 	get dnsQueries(): number {
 		return this.dns.queries;
+	}
+
+	/** What the last batch did. */
+	get summary(): RunSummary {
+		return { dnsQueries: this.dns.queries, smtp: this.smtpSummary };
 	}
 
 	/** Verifies every address; the result array lines up with the input. */
@@ -59,19 +85,34 @@ export class Verifier {
 			else byDomain.set(syntax.address.domain, [index]);
 		});
 
+		const facts = new Map<string, DomainFacts>();
 		await Promise.all(
-			[...byDomain].map(async ([domain, indices]) => {
-				const disposable = this.lists.isDisposable(domain);
-				const free = this.lists.isFree(domain);
-				const typo = suggestDomain(domain, (d) => this.lists.isFree(d));
-				const route = await this.dns.route(domain);
-				for (const index of indices) {
-					const syntax = parsed[index];
-					const role = syntax.ok && this.lists.isRole(syntax.address.localPart);
-					results[index] = this.verdict({ syntax, flags: { disposable, role, free }, typo, route });
-				}
+			[...byDomain.keys()].map(async (domain) => {
+				facts.set(domain, {
+					disposable: this.lists.isDisposable(domain),
+					free: this.lists.isFree(domain),
+					typo: suggestDomain(domain, (d) => this.lists.isFree(d)),
+					route: await this.dns.route(domain),
+				});
 			}),
 		);
+
+		const smtp = this.smtp ? await this.probe(byDomain, facts, parsed) : undefined;
+		for (const [domain, indices] of byDomain) {
+			const { disposable, free, typo, route } = facts.get(domain)!;
+			for (const index of indices) {
+				const syntax = parsed[index];
+				const role = syntax.ok && this.lists.isRole(syntax.address.localPart);
+				results[index] = this.verdict({
+					syntax,
+					flags: { disposable, role, free },
+					typo,
+					route,
+					smtp: smtp?.evidence.get(index),
+					port25Blocked: smtp?.summary.port25Blocked,
+				});
+			}
+		}
 
 		// Later occurrences share the first one's verdict, keep their own spelling, and say they repeat.
 		for (let index = 0; index < addresses.length; index++) {
@@ -85,6 +126,24 @@ export class Verifier {
 			results[index] = result;
 		}
 		return results;
+	}
+
+	/** Asks the mail hosts about every address whose domain has a mail route. */
+	private async probe(byDomain: Map<string, number[]>, facts: Map<string, DomainFacts>, parsed: SyntaxResult[]) {
+		const probes: DomainProbe[] = [];
+		for (const [domain, indices] of byDomain) {
+			const { route } = facts.get(domain)!;
+			if (route.kind !== 'mx' && route.kind !== 'implicit') continue;
+			const recipients = indices.flatMap((id) => {
+				const syntax = parsed[id];
+				return syntax.ok ? [{ id, address: `${syntax.address.localPart}@${domain}`, smtputf8: syntax.address.smtputf8 }] : [];
+			});
+			probes.push({ domain, hosts: route.hosts, recipients });
+		}
+		const prober = new SmtpProber(this.dns, this.smtp);
+		const evidence = await prober.probe(probes);
+		this.smtpSummary = prober.summary;
+		return { evidence, summary: prober.summary };
 	}
 
 	private verdict(evidence: Evidence): Verification {
@@ -102,9 +161,17 @@ export class Verifier {
 			result.normalized = syntax.address.normalized;
 			if (typo) result.suggestion = `${syntax.address.localPart}@${typo.domain}`;
 			if (route?.kind === 'mx' || route?.kind === 'implicit') result.mx = route.hosts;
+			if (evidence.smtp) result.smtp = smtpResult(evidence.smtp);
 		}
 		return result;
 	}
+}
+
+function smtpResult(evidence: SmtpEvidence): SmtpResult {
+	const { host, ip, port, code, enhanced, text, tls, catchAll } = evidence;
+	const result: SmtpResult = { host, ip, port, code, enhanced, text, tls, catchAll };
+	for (const key of Object.keys(result) as Array<keyof SmtpResult>) if (result[key] === undefined) delete result[key];
+	return result;
 }
 
 /** One-shot helper: verifies a batch with fresh caches. */

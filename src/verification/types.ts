@@ -36,13 +36,48 @@ export type VerificationReason =
 	| 'dns_timeout'
 	| 'dns_servfail'
 	| 'dns_error'
-	// not yet decided by a mail server
+	// SMTP
+	| 'accepted'
+	| 'mailbox_not_found'
+	| 'mailbox_disabled'
+	| 'catch_all'
+	| 'catch_all_unknown'
+	| 'mailbox_full'
+	| 'greylisted'
+	| 'blocked'
+	| 'timeout'
+	| 'smtp_unreachable'
+	| 'port25_blocked'
+	| 'refused_private_target'
+	| 'no_host_address'
+	| 'smtputf8_unsupported'
+	| 'mail_from_rejected'
+	| 'smtp_temporary'
+	| 'smtp_rejected'
+	| 'smtp_protocol_error'
+	// not decided by a mail server
 	| 'smtp_not_checked';
 
 export interface VerificationFlags {
 	disposable: boolean;
 	role: boolean;
 	free: boolean;
+}
+
+/** Evidence from the SMTP probe: where it was asked and what it answered. */
+export interface SmtpResult {
+	/** The MX host that gave the decisive answer (or the last one tried). */
+	host?: string;
+	ip?: string;
+	port?: number;
+	/** Basic reply code, enhanced status code (RFC 3463) and text of the decisive reply. */
+	code?: number;
+	enhanced?: string;
+	text?: string;
+	/** The session ran over STARTTLS. */
+	tls?: boolean;
+	/** The domain also accepted a random local part; absent when that could not be determined. */
+	catchAll?: boolean;
 }
 
 export interface Verification {
@@ -58,6 +93,8 @@ export interface Verification {
 	flags: VerificationFlags;
 	/** Mail hosts by preference (the domain itself for an implicit MX). */
 	mx?: string[];
+	/** The mail server's decisive answer, when one was asked. */
+	smtp?: SmtpResult;
 	/** Set on the second and later occurrences of an address in one batch. */
 	duplicate?: true;
 	checkedAt: string;

@@ -1,0 +1,351 @@
+// SMTP probing through the whole engine, against scripted SMTP servers and a DNS server on loopback
+// (real sockets): every reply class, fail-over, limits, greylisting, blocks and the safety rules.
+import { Verifier, type VerifyOptions } from '../../src/verification/engine';
+import type { SmtpOptions } from '../../src/verification/smtp/prober';
+import type { Verification } from '../../src/verification/types';
+import { startDnsServer, type DnsZone, type TestDnsServer } from '../helpers/dnsServer';
+import { startSmtpServer, type SmtpScript, type TestSmtpServer } from '../helpers/smtpServer';
+
+const open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+	await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function dnsWith(zone: DnsZone): Promise<TestDnsServer> {
+	const dns = await startDnsServer(zone);
+	open.push(dns);
+	return dns;
+}
+
+async function smtp(script: SmtpScript, host = '127.0.0.1', port?: number): Promise<TestSmtpServer> {
+	const server = await startSmtpServer(script, { host, port });
+	open.push(server);
+	return server;
+}
+
+/** A mail server that knows some users of its domains and rejects everyone else. */
+function knownUsers(users: string[], extra: Partial<SmtpScript> = {}): SmtpScript {
+	return {
+		rcptReply: (to) =>
+			users.includes(to.toLowerCase()) ? '250 2.1.5 Ok' : `550 5.1.1 <${to}>: Recipient address rejected: User unknown`,
+		...extra,
+	};
+}
+
+const mx = (host: string) => ({ MX: [{ preference: 10, exchange: host }] });
+
+function verifier(dns: TestDnsServer, port: number, smtpOptions: SmtpOptions = {}, extra: VerifyOptions = {}) {
+	return new Verifier({
+		dns: { servers: [dns.address], timeoutMs: 2_000 },
+		smtp: {
+			port,
+			allowPrivateNetworks: true,
+			heloName: 'prober.test',
+			mailFrom: 'probe@prober.test',
+			connectTimeoutMs: 2_000,
+			commandTimeoutMs: 3_000,
+			...smtpOptions,
+		},
+		...extra,
+	});
+}
+
+const verdicts = (results: Verification[]) => results.map((r) => [r.status, r.reason]);
+const rcpts = (commands: string[]) => commands.filter((c) => c.startsWith('RCPT TO:')).map((c) => c.slice(9, c.indexOf('>')));
+
+describe('SMTP verdicts', () => {
+	it('confirms real mailboxes, rejects unknown ones, and proves the domain is not catch-all', async () => {
+		const server = await smtp(knownUsers(['ann@a.test', 'info@a.test']));
+		const dns = await dnsWith({ 'a.test': mx('mx.a.test'), 'mx.a.test': { A: ['127.0.0.1'] } });
+		const v = verifier(dns, server.port);
+		const results = await v.verifyBatch(['ann@a.test', 'zed@a.test', 'info@a.test']);
+
+		expect(verdicts(results)).toEqual([
+			['valid', 'accepted'],
+			['invalid', 'mailbox_not_found'],
+			['role_account', 'role_account'],
+		]);
+		expect(results[0].smtp).toEqual({
+			host: 'mx.a.test',
+			ip: '127.0.0.1',
+			port: server.port,
+			code: 250,
+			enhanced: '2.1.5',
+			text: 'Ok',
+			tls: false,
+			catchAll: false,
+		});
+		expect(results[1].smtp).toMatchObject({ code: 550, enhanced: '5.1.1', text: expect.stringContaining('User unknown') });
+
+		// One session: EHLO, one transaction, the random probe after the real addresses, no DATA.
+		expect(server.sessions).toHaveLength(1);
+		const { commands } = server.sessions[0];
+		expect(commands[0]).toBe('EHLO prober.test');
+		expect(commands[1]).toBe('MAIL FROM:<probe@prober.test>');
+		const sent = rcpts(commands);
+		expect(sent.slice(0, 3)).toEqual(['ann@a.test', 'zed@a.test', 'info@a.test']);
+		expect(sent[3]).toMatch(/^x[0-9a-f]{18}@a\.test$/);
+		expect(commands).not.toContain('DATA');
+		expect(commands.at(-1)).toBe('QUIT');
+		expect(v.summary.smtp).toMatchObject({ sessions: 1, hostsTried: 1, hostsConnected: 1, port25Blocked: false });
+	});
+
+	it('calls an accepting domain catch-all when it also takes a random local part', async () => {
+		const server = await smtp({});
+		const dns = await dnsWith({ 'any.test': mx('mx.any.test'), 'mx.any.test': { A: ['127.0.0.1'] } });
+		const results = await verifier(dns, server.port).verifyBatch(['ann@any.test', 'bob@any.test']);
+		expect(verdicts(results)).toEqual([
+			['catch_all', 'catch_all'],
+			['catch_all', 'catch_all'],
+		]);
+		expect(results[0]).toMatchObject({ category: 'catch_all', smtp: { catchAll: true } });
+	});
+
+	it('does not call an address valid when the catch-all probe proves nothing', async () => {
+		const server = await smtp({
+			rcptReply: (to) => (to.startsWith('ann@') ? '250 2.1.5 Ok' : '451 4.7.1 Greylisted, please try again later'),
+		});
+		const dns = await dnsWith({ 'g.test': mx('mx.g.test'), 'mx.g.test': { A: ['127.0.0.1'] } });
+		const [ann] = await verifier(dns, server.port).verifyBatch(['ann@g.test']);
+		expect([ann.status, ann.reason, ann.category]).toEqual(['risky', 'catch_all_unknown', 'risky']);
+		expect(ann.smtp?.catchAll).toBeUndefined();
+	});
+
+	it.each([
+		['452 4.2.2 Mailbox full', 'risky', 'mailbox_full'],
+		['552 5.2.2 Mailbox full', 'risky', 'mailbox_full'],
+		['550 5.2.1 The email account that you tried to reach is disabled', 'invalid', 'mailbox_disabled'],
+		['450 4.7.1 Greylisted, see http://postgrey.example/', 'unknown', 'greylisted'],
+		['554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org', 'unknown', 'blocked'],
+		['550 5.7.1 Unable to relay', 'unknown', 'smtp_rejected'],
+		['451 4.3.0 Temporary local problem', 'unknown', 'smtp_temporary'],
+	])('reads %j at RCPT as %s (%s)', async (reply, status, reason) => {
+		const server = await smtp({ rcptReply: (to) => (to.startsWith('ann@') ? reply : '550 5.1.1 User unknown') });
+		const dns = await dnsWith({ 'r.test': mx('mx.r.test'), 'mx.r.test': { A: ['127.0.0.1'] } });
+		const [ann] = await verifier(dns, server.port).verifyBatch(['ann@r.test']);
+		expect([ann.status, ann.reason]).toEqual([status, reason]);
+		expect(ann.smtp?.text).toBe(reply.replace(/^\d{3} (\d\.\d+\.\d+ )?/, ''));
+	});
+});
+
+describe('sessions and transactions', () => {
+	it('serves every domain of a mail host in one session, one transaction per domain', async () => {
+		const server = await smtp(knownUsers(['a@one.test', 'b@two.test', 'c@three.test']));
+		const zone: DnsZone = { 'mx.shared.test': { A: ['127.0.0.1'] } };
+		for (const d of ['one.test', 'two.test', 'three.test']) zone[d] = mx('mx.shared.test');
+		const dns = await dnsWith(zone);
+		const results = await verifier(dns, server.port).verifyBatch(['a@one.test', 'b@two.test', 'c@three.test', 'x@two.test']);
+		expect(results.map((r) => r.status)).toEqual(['valid', 'valid', 'valid', 'invalid']);
+		expect(server.sessions).toHaveLength(1);
+		const { commands } = server.sessions[0];
+		expect(commands.filter((c) => c.startsWith('MAIL FROM')).length).toBe(3);
+		expect(commands.filter((c) => c === 'RSET').length).toBe(3);
+		expect(server.maxConcurrentSessions).toBe(1);
+	});
+
+	it('keeps to the per-host limit however many domains the host serves', async () => {
+		const server = await smtp({ replyDelayMs: 5 });
+		const zone: DnsZone = { 'mx.busy.test': { A: ['127.0.0.1'] } };
+		const addresses: string[] = [];
+		for (let i = 0; i < 12; i++) {
+			zone[`d${i}.test`] = mx('mx.busy.test');
+			addresses.push(`u${i}@d${i}.test`);
+		}
+		const dns = await dnsWith(zone);
+		await verifier(dns, server.port, { perHostConcurrency: 2 }).verifyBatch(addresses);
+		expect(server.maxConcurrentSessions).toBeLessThanOrEqual(2);
+		expect(server.sessions.length).toBeLessThanOrEqual(2);
+	});
+
+	it('answers 452 4.5.3 with smaller transactions, never with a verdict', async () => {
+		const users = Array.from({ length: 8 }, (_, i) => `u${i}@lim.test`);
+		const server = await smtp(knownUsers(users.slice(0, 5), { maxRecipientsPerTransaction: 3 }));
+		const dns = await dnsWith({ 'lim.test': mx('mx.lim.test'), 'mx.lim.test': { A: ['127.0.0.1'] } });
+		const results = await verifier(dns, server.port).verifyBatch(users);
+		expect(results.map((r) => r.status)).toEqual(['valid', 'valid', 'valid', 'valid', 'valid', 'invalid', 'invalid', 'invalid']);
+		expect(results.every((r) => r.smtp?.code !== 452)).toBe(true);
+		expect(server.sessions).toHaveLength(1);
+		// After the first transaction met the limit, none asked for more than the server takes.
+		const transactions = server.sessions[0].commands.join('\n').split('MAIL FROM').slice(1);
+		expect(transactions.length).toBeGreaterThan(2);
+		expect(transactions.slice(1).every((t) => rcpts(t.split('\n')).length <= 3)).toBe(true);
+	});
+
+	it('opens a new session when a server limits recipients per session', async () => {
+		const users = Array.from({ length: 7 }, (_, i) => `u${i}@cap.test`);
+		const server = await smtp({
+			rcptReply: (_to, ctx) => (ctx.rcptInSession > 3 ? '452 4.5.3 Too many recipients for this session' : '250 2.1.5 Ok'),
+		});
+		const dns = await dnsWith({ 'cap.test': mx('mx.cap.test'), 'mx.cap.test': { A: ['127.0.0.1'] } });
+		const results = await verifier(dns, server.port, { catchAllProbe: false }).verifyBatch(users);
+		expect(new Set(results.map((r) => r.smtp?.code))).toEqual(new Set([250]));
+		expect(server.sessions.length).toBeGreaterThanOrEqual(3);
+	});
+
+	it('reconnects after a dropped connection and finishes the batch', async () => {
+		const server = await smtp({
+			rcptReply: (to, ctx) => (ctx.session === 1 && to.startsWith('u2@') ? 'drop' : to.startsWith('u') ? '250 2.1.5 Ok' : '550 5.1.1 User unknown'),
+		});
+		const dns = await dnsWith({ 'drop.test': mx('mx.drop.test'), 'mx.drop.test': { A: ['127.0.0.1'] } });
+		const users = ['u1@drop.test', 'u2@drop.test', 'u3@drop.test'];
+		const results = await verifier(dns, server.port).verifyBatch(users);
+		expect(results.map((r) => r.status)).toEqual(['valid', 'valid', 'valid']);
+		expect(server.sessions).toHaveLength(2);
+	});
+
+	it('reconnects after a 421 in the middle of a batch', async () => {
+		const server = await smtp({
+			rcptReply: (to, ctx) => (ctx.session === 1 && to.startsWith('u2@') ? '421 4.7.0 Closing connection' : to.startsWith('u') ? '250 Ok' : '550 5.1.1 no'),
+		});
+		const dns = await dnsWith({ 'c421.test': mx('mx.c421.test'), 'mx.c421.test': { A: ['127.0.0.1'] } });
+		const results = await verifier(dns, server.port).verifyBatch(['u1@c421.test', 'u2@c421.test', 'u3@c421.test']);
+		expect(results.map((r) => r.status)).toEqual(['valid', 'valid', 'valid']);
+		expect(server.sessions.length).toBe(2);
+	});
+
+	it('re-probes greylisted addresses once after the configured delay', async () => {
+		const greylisting = (): SmtpScript => ({
+			rcptReply: (to, ctx) =>
+				ctx.session === 1 ? '450 4.7.1 Greylisted, please retry later' : to.startsWith('ann@') ? '250 2.1.5 Ok' : '550 5.1.1 User unknown',
+		});
+		const dns = await dnsWith({ 'grey.test': mx('mx.grey.test'), 'mx.grey.test': { A: ['127.0.0.1'] } });
+		const once = await smtp(greylisting());
+		expect(verdicts(await verifier(dns, once.port).verifyBatch(['ann@grey.test']))).toEqual([['unknown', 'greylisted']]);
+		expect(once.sessions).toHaveLength(1);
+
+		const twice = await smtp(greylisting());
+		const v = verifier(dns, twice.port, { greylistRetryDelayMs: 50 });
+		const results = await v.verifyBatch(['ann@grey.test', 'zed@grey.test']);
+		expect(verdicts(results)).toEqual([
+			['valid', 'accepted'],
+			['invalid', 'mailbox_not_found'],
+		]);
+		expect(v.summary.smtp?.greylistRetried).toBe(2);
+		expect(twice.sessions).toHaveLength(2);
+	});
+
+	it('asks a greylisted catch-all probe again in the retry round', async () => {
+		let probes = 0;
+		const server = await smtp({
+			rcptReply: (to) => {
+				if (to.startsWith('ann@')) return '250 2.1.5 Ok';
+				probes++;
+				return probes === 1 ? '450 4.7.1 Greylisted' : '550 5.1.1 User unknown';
+			},
+		});
+		const dns = await dnsWith({ 'gp.test': mx('mx.gp.test'), 'mx.gp.test': { A: ['127.0.0.1'] } });
+		const [ann] = await verifier(dns, server.port, { greylistRetryDelayMs: 20 }).verifyBatch(['ann@gp.test']);
+		expect([ann.status, ann.smtp?.catchAll]).toEqual(['valid', false]);
+		expect(probes).toBe(2);
+	});
+
+	it('sends a UTF-8 local part only to a server that offers SMTPUTF8', async () => {
+		const plain = await smtp({ extensions: ['PIPELINING'] });
+		const dns = await dnsWith({ 'u8.test': mx('mx.u8.test'), 'mx.u8.test': { A: ['127.0.0.1'] } });
+		const results = await verifier(dns, plain.port, { catchAllProbe: false }).verifyBatch(['jürgen@u8.test', 'ann@u8.test']);
+		expect(verdicts(results)[0]).toEqual(['unknown', 'smtputf8_unsupported']);
+		expect(results[1].smtp?.code).toBe(250);
+		expect(rcpts(plain.sessions[0].commands)).toEqual(['ann@u8.test']);
+
+		const utf8 = await smtp({});
+		const [jurgen] = await verifier(dns, utf8.port, { catchAllProbe: false }).verifyBatch(['jürgen@u8.test']);
+		expect(jurgen.smtp?.code).toBe(250);
+		expect(utf8.sessions[0].commands).toContain('MAIL FROM:<probe@prober.test> SMTPUTF8');
+	});
+
+	it('upgrades to TLS when offered, whatever the certificate', async () => {
+		const server = await smtp({ extensions: ['PIPELINING', 'STARTTLS'], tls: true });
+		const dns = await dnsWith({ 'tls.test': mx('mx.tls.test'), 'mx.tls.test': { A: ['127.0.0.1'] } });
+		const [ann] = await verifier(dns, server.port, { catchAllProbe: false }).verifyBatch(['ann@tls.test']);
+		expect(ann.smtp).toMatchObject({ code: 250, tls: true });
+		expect(server.sessions[0].tls).toBe(true);
+	});
+});
+
+describe('hosts that fail', () => {
+	it('fails over to the next MX by preference when the first refuses connections', async () => {
+		const backup = await smtp(knownUsers(['ann@fo.test']), '127.0.0.3');
+		const dns = await dnsWith({
+			'fo.test': { MX: [{ preference: 5, exchange: 'dead.fo.test' }, { preference: 10, exchange: 'backup.fo.test' }] },
+			'dead.fo.test': { A: ['127.0.0.2'] }, // nothing listens there
+			'backup.fo.test': { A: ['127.0.0.3'] },
+		});
+		const [ann] = await verifier(dns, backup.port).verifyBatch(['ann@fo.test']);
+		expect([ann.status, ann.smtp?.host]).toEqual(['valid', 'backup.fo.test']);
+	});
+
+	it('uses the domain itself as the mail host when it has only an A record', async () => {
+		const server = await smtp(knownUsers(['ann@implicit.test']));
+		const dns = await dnsWith({ 'implicit.test': { A: ['127.0.0.1'] } });
+		const [ann] = await verifier(dns, server.port).verifyBatch(['ann@implicit.test']);
+		expect([ann.status, ann.smtp?.host]).toEqual(['valid', 'implicit.test']);
+	});
+
+	it('reports a host that greets with 554 as blocking us, never the address as invalid', async () => {
+		const server = await smtp({ greeting: '554 5.7.1 Your IP 127.0.0.1 is listed in our block list' });
+		const dns = await dnsWith({ 'b.test': mx('mx.b.test'), 'mx.b.test': { A: ['127.0.0.1'] } });
+		const v = verifier(dns, server.port);
+		const [ann] = await v.verifyBatch(['ann@b.test']);
+		expect([ann.status, ann.reason]).toEqual(['unknown', 'blocked']);
+		expect(ann.smtp).toMatchObject({ code: 554, host: 'mx.b.test' });
+		expect(v.summary.smtp?.blockedHosts).toEqual([
+			{ host: 'mx.b.test', ip: '127.0.0.1', reply: '554 5.7.1 Your IP 127.0.0.1 is listed in our block list' },
+		]);
+	});
+
+	it('ends the run in bounded time against a server that never greets', async () => {
+		const server = await smtp({ greeting: 'silent' });
+		const dns = await dnsWith({ 's.test': mx('mx.s.test'), 'mx.s.test': { A: ['127.0.0.1'] } });
+		const started = Date.now();
+		const [ann] = await verifier(dns, server.port, { commandTimeoutMs: 300 }).verifyBatch(['ann@s.test']);
+		expect([ann.status, ann.reason]).toEqual(['unknown', 'timeout']);
+		expect(Date.now() - started).toBeLessThan(10_000);
+	});
+
+	it('ends the run in bounded time against a server that stops answering RCPT', async () => {
+		const server = await smtp({ rcptReply: (to) => (to.startsWith('slow') ? 'silent' : '250 Ok') });
+		const dns = await dnsWith({ 'q.test': mx('mx.q.test'), 'mx.q.test': { A: ['127.0.0.1'] } });
+		const started = Date.now();
+		const results = await verifier(dns, server.port, { commandTimeoutMs: 300 }).verifyBatch(['slow@q.test', 'ann@q.test']);
+		expect(results.map((r) => r.status)).toEqual(['unknown', 'unknown']);
+		expect(results[0].reason).toBe('timeout');
+		expect(Date.now() - started).toBeLessThan(15_000);
+	});
+
+	it('says outbound port 25 looks blocked when no host of several can be reached', async () => {
+		const dns = await dnsWith({
+			'p1.test': mx('mx.p1.test'),
+			'p2.test': mx('mx.p2.test'),
+			'mx.p1.test': { A: ['127.0.0.2'] },
+			'mx.p2.test': { A: ['127.0.0.3'] },
+		});
+		const unused = await smtp({});
+		const port = unused.port;
+		await unused.close();
+		const v = verifier(dns, port);
+		const results = await v.verifyBatch(['a@p1.test', 'b@p2.test']);
+		expect(verdicts(results)).toEqual([
+			['unknown', 'port25_blocked'],
+			['unknown', 'port25_blocked'],
+		]);
+		expect(results[0].detail).toContain('outbound port 25 looks blocked');
+		expect(v.summary.smtp).toMatchObject({ port25Blocked: true, hostsTried: 2, hostsConnected: 0 });
+	});
+
+	it('refuses private and loopback mail hosts unless allowed, without connecting', async () => {
+		const server = await smtp({});
+		const dns = await dnsWith({ 'priv.test': mx('mx.priv.test'), 'mx.priv.test': { A: ['127.0.0.1'] } });
+		const [ann] = await verifier(dns, server.port, { allowPrivateNetworks: false }).verifyBatch(['ann@priv.test']);
+		expect([ann.status, ann.reason]).toEqual(['unknown', 'refused_private_target']);
+		expect(ann.detail).toContain('127.0.0.1');
+		expect(server.sessions).toHaveLength(0);
+	});
+
+	it('asks DNS for each domain once and each mail host once', async () => {
+		const server = await smtp({});
+		const dns = await dnsWith({ 'once.test': mx('mx.once.test'), 'mx.once.test': { A: ['127.0.0.1'] } });
+		await verifier(dns, server.port).verifyBatch(['a@once.test', 'b@once.test', 'c@once.test']);
+		expect(dns.queries.filter((q) => q.name === 'once.test')).toEqual([{ name: 'once.test', type: 'MX' }]);
+		expect(dns.queries.filter((q) => q.name === 'mx.once.test').map((q) => q.type).sort()).toEqual(['A', 'AAAA']);
+	});
+});
