@@ -1,8 +1,12 @@
 import {
 	NodeConnectionTypes,
 	NodeOperationError,
+	type ICredentialDataDecryptedObject,
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
 	type IDataObject,
 	type IExecuteFunctions,
+	type INodeCredentialTestResult,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
@@ -10,14 +14,21 @@ import {
 
 import { DnsConfigError } from '../../src/verification/dns';
 import { Verifier } from '../../src/verification/engine';
-import { describeType, readField, splitList } from '../shared/items';
+import { checkSocks5Proxy } from '../../src/verification/smtp/socks5';
+import { runWarnings } from '../../src/verification/smtp/summary';
+import type { Socks5Proxy } from '../../src/verification/smtp/session';
+import { describeType, readField } from '../shared/items';
+import { CATEGORY_ORDER } from './categories';
+import { OUTPUTS_EXPRESSION, properties } from './description';
+import { verifierOptions, type VerifyEmailOptions } from './options';
 
-interface VerifyEmailOptions {
-	dnsServers?: string;
-	dnsTimeoutMs?: number;
-	extraDisposableDomains?: string;
-	neverDisposableDomains?: string;
-	outputField?: string;
+function proxyFrom(credentials: ICredentialDataDecryptedObject): Socks5Proxy {
+	return {
+		host: String(credentials.host ?? '').trim(),
+		port: Number(credentials.port),
+		username: (credentials.username as string) || undefined,
+		password: (credentials.password as string) || undefined,
+	};
 }
 
 export class VerifyEmail implements INodeType {
@@ -29,96 +40,56 @@ export class VerifyEmail implements INodeType {
 		version: 1,
 		subtitle: '={{"Address in: " + $parameter["emailField"]}}',
 		description:
-			'Verify email addresses on your own machine: syntax, DNS mail routes, disposable and role addresses',
+			'Verify email addresses on your own machine: syntax, DNS, disposable and role addresses, and the mailbox over SMTP',
 		defaults: { name: 'Verify Email' },
 		inputs: [NodeConnectionTypes.Main],
-		outputs: [NodeConnectionTypes.Main],
+		outputs: OUTPUTS_EXPRESSION,
 		usableAsTool: true,
-		properties: [
+		credentials: [
 			{
-				displayName: 'Email Field',
-				name: 'emailField',
-				type: 'string',
-				default: 'email',
+				name: 'listHygieneSocks5Proxy',
 				required: true,
-				placeholder: 'email',
-				description:
-					'Name of the input field that holds the address. Use dots for a nested field, e.g. contact.email.',
-			},
-			{
-				displayName: 'Options',
-				name: 'options',
-				type: 'collection',
-				placeholder: 'Add option',
-				default: {},
-				options: [
-					{
-						displayName: 'DNS Servers',
-						name: 'dnsServers',
-						type: 'string',
-						default: '',
-						placeholder: '1.1.1.1, 127.0.0.1:5353',
-						description:
-							'Resolvers to ask, as IP or IP:port, separated by commas. Leave empty to use the resolvers of the machine n8n runs on.',
-					},
-					{
-						displayName: 'DNS Timeout (Ms)',
-						name: 'dnsTimeoutMs',
-						type: 'number',
-						default: 5000,
-						typeOptions: { minValue: 100 },
-						description:
-							'Time allowed for one DNS lookup, retries included. A lookup that times out makes the address Unknown, never Invalid.',
-					},
-					{
-						displayName: 'Extra Disposable Domains',
-						name: 'extraDisposableDomains',
-						type: 'string',
-						default: '',
-						placeholder: 'throwaway.example, temp.example',
-						description:
-							'Domains to treat as disposable on top of the built-in list, separated by commas. Subdomains match too.',
-					},
-					{
-						displayName: 'Never Disposable Domains',
-						name: 'neverDisposableDomains',
-						type: 'string',
-						default: '',
-						placeholder: 'partner.example',
-						description:
-							'Domains never to treat as disposable, even if the built-in list names them, separated by commas',
-					},
-					{
-						displayName: 'Output Field',
-						name: 'outputField',
-						type: 'string',
-						default: 'verification',
-						description: 'Name of the field the result is written to',
-					},
-				],
+				testedBy: 'socks5ProxyTest',
+				displayOptions: { show: { useProxy: [true] } },
 			},
 		],
+		properties,
+	};
+
+	methods = {
+		credentialTest: {
+			async socks5ProxyTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				try {
+					await checkSocks5Proxy(proxyFrom(credential.data ?? {}), 10_000);
+					return { status: 'OK', message: 'The proxy accepted the connection' };
+				} catch (error) {
+					return { status: 'Error', message: (error as Error).message };
+				}
+			},
+		},
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const emailField = (this.getNodeParameter('emailField', 0) as string).trim();
+		const routeByCategory = this.getNodeParameter('routeByCategory', 0, false) as boolean;
 		const options = this.getNodeParameter('options', 0, {}) as VerifyEmailOptions;
+		const proxy = (this.getNodeParameter('useProxy', 0, false) as boolean)
+			? proxyFrom(await this.getCredentials('listHygieneSocks5Proxy'))
+			: undefined;
 		const outputField = options.outputField?.trim() || 'verification';
 
 		let verifier: Verifier;
 		try {
-			verifier = new Verifier({
-				dns: { servers: splitList(options.dnsServers), timeoutMs: options.dnsTimeoutMs },
-				lists: {
-					extraDisposableDomains: splitList(options.extraDisposableDomains),
-					neverDisposableDomains: splitList(options.neverDisposableDomains),
-				},
-			});
+			verifier = new Verifier(verifierOptions(options, proxy));
 		} catch (error) {
-			const description =
-				error instanceof DnsConfigError ? 'Fix the DNS Servers or DNS Timeout option.' : undefined;
-			throw new NodeOperationError(this.getNode(), error as Error, { description });
+			throw new NodeOperationError(this.getNode(), error as Error, {
+				description:
+					error instanceof DnsConfigError ? 'Fix the DNS Servers or DNS Timeout option.' : 'Check the SMTP options of the node.',
+			});
 		}
 
 		// Read every address first, so the whole input is verified as one batch.
@@ -148,22 +119,25 @@ export class VerifyEmail implements INodeType {
 		if (firstError && !this.continueOnFail()) throw firstError;
 
 		const results = await verifier.verifyBatch(addresses);
-		const routeErrors = this.getNode().onError === 'continueErrorOutput';
+		for (const warning of runWarnings(verifier.summary)) this.logger.warn(`Verify Email: ${warning}`);
 
-		return [
-			items.map((item, itemIndex): INodeExecutionData => {
-				const entry = batchIndex[itemIndex];
-				const pairedItem = { item: itemIndex };
-				if (entry instanceof NodeOperationError) {
-					// The item keeps its fields either way. n8n sends an item whose JSON is only `error` to the
-					// error output of "Continue (using error output)" and merges the input item's fields back
-					// in there; on the regular output the fields must travel with the error.
-					const json = routeErrors ? { error: entry.message } : { ...item.json, error: entry.message };
-					return { json, binary: item.binary, pairedItem };
-				}
-				const json: IDataObject = { ...item.json, [outputField]: results[entry] as unknown as IDataObject };
-				return { json, binary: item.binary, pairedItem };
-			}),
-		];
+		const routeErrors = this.getNode().onError === 'continueErrorOutput';
+		const outputs: INodeExecutionData[][] = routeByCategory ? CATEGORY_ORDER.map(() => []) : [[]];
+		items.forEach((item, itemIndex) => {
+			const entry = batchIndex[itemIndex];
+			const pairedItem = { item: itemIndex };
+			if (entry instanceof NodeOperationError) {
+				// The item keeps its fields either way. n8n sends an item whose JSON is only `error` to the
+				// error output of "Continue (using error output)" and merges the input item's fields back
+				// in there; on a regular output (Unknown, when routing) the fields travel with the error.
+				const json = routeErrors ? { error: entry.message } : { ...item.json, error: entry.message };
+				outputs[routeByCategory ? CATEGORY_ORDER.indexOf('unknown') : 0].push({ json, binary: item.binary, pairedItem });
+				return;
+			}
+			const result = results[entry];
+			const json: IDataObject = { ...item.json, [outputField]: result as unknown as IDataObject };
+			outputs[routeByCategory ? CATEGORY_ORDER.indexOf(result.category) : 0].push({ json, binary: item.binary, pairedItem });
+		});
+		return outputs;
 	}
 }

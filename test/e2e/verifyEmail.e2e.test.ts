@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import * as runtime from '../../scripts/n8n-runtime.cjs';
 import type { N8nRuntime, WorkflowJson } from '../../scripts/n8n-runtime.cjs';
 import { startDnsServer, type DnsZone, type TestDnsServer } from '../helpers/dnsServer';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtpServer';
 
 const VERIFY_EMAIL = `${runtime.PACKAGE_NAME}.verifyEmail`;
 const EXAMPLE_FILE = join(runtime.REPO_ROOT, 'examples', 'verify-email-addresses.json');
@@ -16,6 +17,7 @@ const EXAMPLE_FILE = join(runtime.REPO_ROOT, 'examples', 'verify-email-addresses
 const SETUP_TIMEOUT_MS = 20 * 60_000;
 const RUN_TIMEOUT_MS = 3 * 60_000;
 
+// Every mail host of the zone is the scripted SMTP server on 127.0.0.1.
 const zone: DnsZone = {
 	'good.test': { MX: [{ preference: 10, exchange: 'mx.good.test' }] },
 	'nullmx.test': { MX: [{ preference: 0, exchange: '.' }] },
@@ -24,7 +26,23 @@ const zone: DnsZone = {
 	'outlook.com': { MX: [{ preference: 5, exchange: 'outlook-com.olc.protection.outlook.com' }] },
 	'n8n.io': { MX: [{ preference: 1, exchange: 'aspmx.l.google.com' }] },
 	'example.com': { MX: [{ preference: 0, exchange: '.' }] },
+	'mx.good.test': { A: ['127.0.0.1'] },
+	'mail.mailinator.com': { A: ['127.0.0.1'] },
+	'outlook-com.olc.protection.outlook.com': { A: ['127.0.0.1'] },
+	'aspmx.l.google.com': { A: ['127.0.0.1'] },
 };
+
+/** Mailboxes the scripted SMTP server knows; it answers 550 5.1.1 for any other. */
+const mailboxes = ['ann@good.test', 'a@mailinator.com', 'ada.lovelace@outlook.com', 'sales@n8n.io', 'info@mailinator.com'];
+
+/** The node options that point it at the loopback DNS and SMTP servers. */
+const loopbackOptions = (dns: TestDnsServer, smtp: TestSmtpServer) => ({
+	dnsServers: dns.address,
+	dnsTimeoutMs: 3000,
+	smtpPort: smtp.port,
+	allowPrivateNetworks: true,
+	heloName: 'e2e.test',
+});
 
 const contacts = [
 	{ email: 'ann@good.test', name: 'Ann', crm: { id: 1, tags: ['vip'] } },
@@ -38,8 +56,8 @@ const contacts = [
 
 /** Manual Trigger -> Set (raw JSON) -> Split Out -> Verify Email: n8n core nodes that need no task runner. */
 function testWorkflow(
-	dnsAddress: string,
-	{ id = 'LhE2eVerifyEmail', onError = 'continueRegularOutput' }: { id?: string; onError?: string } = {},
+	options: Record<string, unknown>,
+	{ id = 'LhE2eVerifyEmail', onError = 'continueRegularOutput', routeByCategory = false }: { id?: string; onError?: string; routeByCategory?: boolean } = {},
 ): WorkflowJson {
 	const node = (name: string, type: string, typeVersion: number, x: number, parameters: Record<string, unknown>) => ({
 		id: `e2e-${name.toLowerCase().replace(/\W+/g, '-')}`,
@@ -65,7 +83,8 @@ function testWorkflow(
 			{
 				...node('Verify Email', VERIFY_EMAIL, 1, 600, {
 					emailField: 'email',
-					options: { dnsServers: dnsAddress, dnsTimeoutMs: 3000 },
+					routeByCategory,
+					options,
 				}),
 				// "On Error: Continue": a bad item becomes an item with `error`, the rest go on.
 				onError,
@@ -81,13 +100,13 @@ function testWorkflow(
 }
 
 /** The shipped example, pointed at the loopback DNS server instead of the machine's resolvers. */
-async function exampleWorkflow(dnsAddress: string): Promise<WorkflowJson> {
+async function exampleWorkflow(options: Record<string, unknown>): Promise<WorkflowJson> {
 	const workflow = JSON.parse(await readFile(EXAMPLE_FILE, 'utf8')) as WorkflowJson;
 	const verify = workflow.nodes.find((n) => n.type === VERIFY_EMAIL);
 	if (!verify) throw new Error(`${EXAMPLE_FILE} has no ${VERIFY_EMAIL} node`);
 	verify.parameters = {
 		...verify.parameters,
-		options: { ...(verify.parameters.options as object), dnsServers: dnsAddress, dnsTimeoutMs: 3000 },
+		options: { ...(verify.parameters.options as object), ...options },
 	};
 	return workflow;
 }
@@ -101,6 +120,7 @@ type Verification = {
 	suggestion?: string;
 	flags: { disposable: boolean; role: boolean; free: boolean };
 	mx?: string[];
+	smtp?: Record<string, unknown>;
 	duplicate?: true;
 	checkedAt: string;
 };
@@ -132,22 +152,29 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Verify Email in
 	let n8n: N8nRuntime;
 	let userFolder: string;
 	let dns: TestDnsServer;
+	let smtp: TestSmtpServer;
 
 	beforeAll(async () => {
 		n8n = await timed(`[${version}] ensure n8n`, () => runtime.ensureN8n(version));
 		userFolder = await mkdtemp(join(tmpdir(), `list-hygiene-e2e-${version}-`));
 		await timed(`[${version}] install package`, () => runtime.installPackage(userFolder, tgz));
 		dns = await startDnsServer(zone);
+		smtp = await startSmtpServer({
+			rcptReply: (to) => (mailboxes.includes(to.toLowerCase()) ? '250 2.1.5 Ok' : `550 5.1.1 <${to}>: Recipient address rejected: User unknown`),
+		});
+		const options = loopbackOptions(dns, smtp);
 		const workflows = [
-			testWorkflow(dns.address),
-			testWorkflow(dns.address, { id: 'LhE2eErrorOutput', onError: 'continueErrorOutput' }),
-			await exampleWorkflow(dns.address),
+			testWorkflow(options),
+			testWorkflow(options, { id: 'LhE2eErrorOutput', onError: 'continueErrorOutput' }),
+			testWorkflow(options, { id: 'LhE2eRouted', routeByCategory: true }),
+			await exampleWorkflow(options),
 		];
 		await timed(`[${version}] import`, () => runtime.importWorkflow(n8n, userFolder, workflows));
 	}, SETUP_TIMEOUT_MS);
 
 	afterAll(async () => {
 		await dns?.close();
+		await smtp?.close();
 		if (userFolder) await rm(userFolder, { recursive: true, force: true });
 	});
 
@@ -166,12 +193,12 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Verify Email in
 				return v ? [v.status, v.category, v.reason] : ['error'];
 			});
 			expect(outcome).toEqual([
-				['unknown', 'unknown', 'smtp_not_checked'],
+				['valid', 'valid', 'accepted'],
 				['invalid', 'invalid', 'null_mx'],
 				['invalid', 'invalid', 'domain_not_found'],
 				['invalid', 'invalid', 'invalid_syntax'],
 				['disposable', 'disposable', 'disposable_domain'],
-				['unknown', 'unknown', 'smtp_not_checked'],
+				['valid', 'valid', 'accepted'],
 				['error'],
 			]);
 
@@ -180,6 +207,11 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Verify Email in
 			expect(ann.normalized).toBe('ann@good.test');
 			expect(ann.flags).toEqual({ disposable: false, role: false, free: false });
 			expect(ann.duplicate).toBeUndefined();
+			expect(ann.smtp).toMatchObject({ host: 'mx.good.test', ip: '127.0.0.1', code: 250, catchAll: false });
+			// n8n's node asked our SMTP server: EHLO with the configured name, and never DATA.
+			const commands = smtp.sessions.flatMap((session) => session.commands);
+			expect(commands).toContain('EHLO e2e.test');
+			expect(commands).not.toContain('DATA');
 			expect(typeof ann.detail).toBe('string');
 			expect(new Date(ann.checkedAt).toISOString()).toBe(ann.checkedAt);
 
@@ -208,6 +240,17 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Verify Email in
 	);
 
 	it(
+		'sends each item to the output of its category when routing is on',
+		async () => {
+			const run = await timed(`[${version}] execute routed`, () => runtime.executeWorkflow(n8n, userFolder, 'LhE2eRouted'));
+			// Valid, Invalid, Disposable, Catch-All, Unknown, Risky
+			const names = [0, 1, 2, 3, 4, 5].map((output) => runtime.nodeItems(run, 'Verify Email', output).map((item) => item.name));
+			expect(names).toEqual([['Ann', 'Ann again'], ['Bob', 'Xavier', 'Nobody'], ['Temp'], [], ['No address'], []]);
+		},
+		RUN_TIMEOUT_MS,
+	);
+
+	it(
 		'runs the shipped example workflow',
 		async () => {
 			const example = JSON.parse(await readFile(EXAMPLE_FILE, 'utf8')) as WorkflowJson;
@@ -226,7 +269,7 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Verify Email in
 			]);
 			for (const item of items) expect(typeof item.name).toBe('string');
 			const v = items.map(verificationOf);
-			expect([v[0].status, v[0].reason, v[0].flags.free]).toEqual(['unknown', 'smtp_not_checked', true]);
+			expect([v[0].status, v[0].reason, v[0].flags.free]).toEqual(['valid', 'accepted', true]);
 			expect(v[1].status).toBe('role_account');
 			expect([v[2].status, v[2].reason]).toEqual(['invalid', 'null_mx']);
 			expect(v[3].suggestion).toBe('jane.doe@gmail.com');

@@ -4,6 +4,8 @@ import type { IDataObject, IExecuteFunctions, INode, INodeExecutionData } from '
 
 import { VerifyEmail } from '../../nodes/VerifyEmail/VerifyEmail.node';
 import { startDnsServer, type TestDnsServer } from '../helpers/dnsServer';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtpServer';
+import { startSocks5Server } from '../helpers/socks5Server';
 
 let server: TestDnsServer;
 
@@ -34,7 +36,7 @@ async function run(items: INodeExecutionData[], parameters: IDataObject, continu
 	return new VerifyEmail().execute.call(context(items, parameters, continueOnFail));
 }
 
-const dnsOptions = () => ({ dnsServers: server.address, dnsTimeoutMs: 800 });
+const dnsOptions = () => ({ dnsServers: server.address, dnsTimeoutMs: 800, smtpCheck: false });
 
 describe('Verify Email node', () => {
 	it('adds a verification to each item, keeping its fields, binary data and pairing', async () => {
@@ -126,6 +128,102 @@ describe('Verify Email node', () => {
 		).rejects.toMatchObject({
 			message: expect.stringContaining('is not an IP address'),
 			description: 'Fix the DNS Servers or DNS Timeout option.',
+		});
+	});
+
+	describe('with SMTP (on by default)', () => {
+		let smtp: TestSmtpServer;
+		let dns: TestDnsServer;
+		beforeAll(async () => {
+			smtp = await startSmtpServer({
+				rcptReply: (to) =>
+					to.startsWith('ann@') || to.startsWith('info@') ? '250 2.1.5 Ok' : to.startsWith('full@') ? '452 4.2.2 Mailbox full' : '550 5.1.1 User unknown',
+			});
+			dns = await startDnsServer({
+				'mail.test': { MX: [{ preference: 10, exchange: 'mx.mail.test' }] },
+				'mx.mail.test': { A: ['127.0.0.1'] },
+				'mailinator.com': { MX: [{ preference: 10, exchange: 'mx.mail.test' }] },
+			});
+		});
+		afterAll(async () => {
+			await smtp.close();
+			await dns.close();
+		});
+
+		const smtpOptions = () => ({ dnsServers: dns.address, smtpPort: smtp.port, allowPrivateNetworks: true, heloName: 'n8n.test' });
+
+		it('asks the mail server and reports its evidence', async () => {
+			const [output] = await run([{ json: { email: 'ann@mail.test' } }, { json: { email: 'zed@mail.test' } }], {
+				emailField: 'email',
+				options: smtpOptions(),
+			});
+			expect(output[0].json.verification).toMatchObject({
+				status: 'valid',
+				reason: 'accepted',
+				smtp: { host: 'mx.mail.test', code: 250, catchAll: false, port: smtp.port },
+			});
+			expect(output[1].json.verification).toMatchObject({ status: 'invalid', reason: 'mailbox_not_found', smtp: { code: 550, enhanced: '5.1.1' } });
+		});
+
+		it('refuses a loopback mail host unless private networks are allowed', async () => {
+			const sessions = smtp.sessions.length;
+			const [output] = await run([{ json: { email: 'ann@mail.test' } }], {
+				emailField: 'email',
+				options: { ...smtpOptions(), allowPrivateNetworks: false },
+			});
+			expect(output[0].json.verification).toMatchObject({ status: 'unknown', reason: 'refused_private_target' });
+			expect(smtp.sessions.length).toBe(sessions);
+		});
+
+		it('routes items to one output per category when asked', async () => {
+			const emails = ['ann@mail.test', 'zed@mail.test', 'ann@mailinator.com', 'bad', 'full@mail.test', 'info@mail.test'];
+			const outputs = await run(
+				[...emails.map((email) => ({ json: { email } })), { json: { name: 'no address' } }],
+				{ emailField: 'email', routeByCategory: true, options: smtpOptions() },
+				true,
+			);
+			const names = outputs.map((items) => items.map((item) => (item.json.email as string) ?? item.json.name));
+			// Valid, Invalid, Disposable, Catch-All, Unknown, Risky
+			expect(names).toEqual([['ann@mail.test'], ['zed@mail.test', 'bad'], ['ann@mailinator.com'], [], ['no address'], ['full@mail.test', 'info@mail.test']]);
+			expect(outputs[4][0]).toMatchObject({ json: { error: 'Item 7 has no field "email"' }, pairedItem: { item: 6 } });
+			expect(outputs.flat().map((item) => (item.pairedItem as { item: number }).item).sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+		});
+
+		it('reaches the mail server through a SOCKS5 proxy credential', async () => {
+			const proxy = await startSocks5Server({ auth: { username: 'u', password: 'secret-pass' } });
+			try {
+				const ctx = context(
+					[{ json: { email: 'ann@mail.test' } }],
+					{ emailField: 'email', useProxy: true, options: smtpOptions() },
+				);
+				(ctx as unknown as { getCredentials: () => Promise<IDataObject> }).getCredentials = async () => ({
+					host: '127.0.0.1',
+					port: proxy.port,
+					username: 'u',
+					password: 'secret-pass',
+				});
+				const [output] = await new VerifyEmail().execute.call(ctx);
+				expect(output[0].json.verification).toMatchObject({ status: 'valid' });
+				expect(proxy.connects.map((c) => c.port)).toContain(smtp.port);
+			} finally {
+				await proxy.close();
+			}
+		});
+
+		it('tests the proxy credential with a real SOCKS5 handshake', async () => {
+			const proxy = await startSocks5Server({ auth: { username: 'u', password: 'right' } });
+			try {
+				const test = new VerifyEmail().methods.credentialTest.socks5ProxyTest;
+				const call = (password: string) =>
+					test.call({} as never, { id: '1', name: 'p', type: 'listHygieneSocks5Proxy', data: { host: '127.0.0.1', port: proxy.port, username: 'u', password } });
+				await expect(call('right')).resolves.toMatchObject({ status: 'OK' });
+				const wrong = await call('wrong-password');
+				expect(wrong.status).toBe('Error');
+				expect(wrong.message).toMatch(/rejected the username or password/);
+				expect(wrong.message).not.toContain('wrong-password');
+			} finally {
+				await proxy.close();
+			}
 		});
 	});
 
