@@ -2,7 +2,9 @@
 // per address, as JSON lines or CSV.
 import { DnsConfigError } from '../verification/dns';
 import { Verifier } from '../verification/engine';
+import type { SmtpOptions } from '../verification/smtp/prober';
 import type { Verification } from '../verification/types';
+import { parseProxyUrl, ProxyConfigError, runWarnings } from '../verification/smtp/summary';
 import { formatCsvRow } from './csv';
 import { CliError } from './errors';
 import { readAddresses, type AddressRecord } from './input';
@@ -12,32 +14,53 @@ import { parseFlags, positiveInteger } from './flags';
 export const VERIFY_HELP = `Usage: list-hygiene verify [FILE|-] [flags]
 
 Verifies each address in FILE (or stdin when FILE is - or absent): syntax, DNS mail route,
-disposable, role and free-provider lists. FILE holds one address per line, or is a CSV file
-(comma, semicolon, tab or pipe separated) whose header names an email column.
+disposable, role and free-provider lists, and the mailbox itself by asking its mail server over
+SMTP (never sending a message). FILE holds one address per line, or is a CSV file (comma,
+semicolon, tab or pipe separated) whose header names an email column.
 
 Flags:
-  --format jsonl|csv     output format (default jsonl: one JSON object per address)
-  --column NAME          the CSV column that holds the addresses (default: detected)
-  --dns-server HOST:PORT DNS resolver to ask (IP with optional port; repeatable)
-  --timeout-ms N         time allowed for one DNS lookup, in milliseconds (default 5000)
-  -h, --help             show this help
+  --format jsonl|csv        output format (default jsonl: one JSON object per address)
+  --column NAME             the CSV column that holds the addresses (default: detected)
+  --dns-server HOST:PORT    DNS resolver to ask (IP with optional port; repeatable)
+  --timeout-ms N            time allowed for one DNS lookup or SMTP reply, in ms (default 5000 for
+                            DNS, 30000 for SMTP replies)
+  --no-smtp                 skip the SMTP check (addresses that pass get reason smtp_not_checked)
+  --smtp-port N             port of the mail servers (default 25)
+  --helo NAME               name to give in EHLO (default: this machine's host name)
+  --mail-from ADDR          envelope sender of the probe (default verify@<helo name>)
+  --concurrency N           SMTP sessions open at once (default 16)
+  --per-host N              SMTP sessions open at once to one mail host (default 1)
+  --greylist-retry SECONDS  probe greylisted addresses once more after this delay
+  --allow-private-networks  allow mail hosts on private, loopback and reserved addresses
+  --proxy URL               reach mail servers through a SOCKS5 proxy: socks5://user:pass@host:port
+  -h, --help                show this help
 `;
 
 const CSV_COLUMNS = [
 	'email', 'status', 'category', 'reason', 'detail', 'suggestion', 'normalized',
-	'disposable', 'role', 'free', 'mx', 'duplicate', 'checked_at', 'line',
+	'disposable', 'role', 'free', 'mx', 'smtp_host', 'smtp_code', 'smtp_enhanced', 'smtp_text',
+	'catch_all', 'duplicate', 'checked_at', 'line',
 ] as const;
 
 function csvRow(record: AddressRecord, v: Verification): string {
 	return formatCsvRow([
 		record.email, v.status, v.category, v.reason, v.detail, v.suggestion, v.normalized,
-		v.flags.disposable, v.flags.role, v.flags.free, v.mx?.join(' '), v.duplicate ?? false,
-		v.checkedAt, record.line,
+		v.flags.disposable, v.flags.role, v.flags.free, v.mx?.join(' '), v.smtp?.host, v.smtp?.code,
+		v.smtp?.enhanced, v.smtp?.text, v.smtp?.catchAll, v.duplicate ?? false, v.checkedAt, record.line,
 	]);
 }
 
 function jsonLine(record: AddressRecord, v: Verification): string {
 	return JSON.stringify({ email: record.email, ...v, line: record.line });
+}
+
+function proxyFlag(value: string) {
+	try {
+		return parseProxyUrl(value);
+	} catch (error) {
+		if (error instanceof ProxyConfigError) throw new CliError(`--proxy: ${error.message}`, 2);
+		throw error;
+	}
 }
 
 /** Writes a line, waiting when the reader is slower than we are (large lists into a pipe). */
@@ -51,6 +74,15 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
 		column: { type: 'string' },
 		'dns-server': { type: 'string', multiple: true },
 		'timeout-ms': { type: 'string' },
+		'no-smtp': { type: 'boolean' },
+		'smtp-port': { type: 'string' },
+		helo: { type: 'string' },
+		'mail-from': { type: 'string' },
+		concurrency: { type: 'string' },
+		'per-host': { type: 'string' },
+		'greylist-retry': { type: 'string' },
+		'allow-private-networks': { type: 'boolean' },
+		proxy: { type: 'string' },
 		help: { type: 'boolean', short: 'h' },
 	});
 	if (values.help) {
@@ -66,9 +98,30 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
 	}
 	const timeoutMs = values['timeout-ms'] === undefined ? undefined : positiveInteger('--timeout-ms', values['timeout-ms'] as string);
 
+	const integer = (flag: string) => {
+		const value = values[flag] as string | undefined;
+		return value === undefined ? undefined : positiveInteger(`--${flag}`, value);
+	};
+	const port = integer('smtp-port');
+	if (port !== undefined && port > 65535) throw new CliError(`--smtp-port must be between 1 and 65535, not ${port}.`, 2);
+	const greylistRetry = integer('greylist-retry');
+	const smtp: SmtpOptions | false = values['no-smtp']
+		? false
+		: {
+				port,
+				heloName: values.helo as string | undefined,
+				mailFrom: values['mail-from'] as string | undefined,
+				commandTimeoutMs: timeoutMs,
+				concurrency: integer('concurrency'),
+				perHostConcurrency: integer('per-host'),
+				greylistRetryDelayMs: greylistRetry === undefined ? undefined : greylistRetry * 1000,
+				allowPrivateNetworks: values['allow-private-networks'] === true,
+				proxy: values.proxy === undefined ? undefined : proxyFlag(values.proxy as string),
+			};
+
 	let verifier: Verifier;
 	try {
-		verifier = new Verifier({ dns: { servers: values['dns-server'] as string[] | undefined, timeoutMs } });
+		verifier = new Verifier({ dns: { servers: values['dns-server'] as string[] | undefined, timeoutMs }, smtp });
 	} catch (error) {
 		if (error instanceof DnsConfigError) throw new CliError(`--dns-server: ${error.message}`, 2);
 		throw error;
@@ -86,5 +139,6 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
 	}
 	const summary = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
 	io.stderr.write(`list-hygiene: verified ${results.length} ${results.length === 1 ? 'address' : 'addresses'} from ${input.source}${summary ? `: ${summary}` : ''}\n`);
+	for (const warning of runWarnings(verifier.summary)) io.stderr.write(`list-hygiene: warning: ${warning}\n`);
 	return 0;
 }

@@ -11,6 +11,7 @@ import { parse } from 'csv-parse/sync';
 
 import { runCli } from '../../src/cli/run';
 import { startDnsServer, type TestDnsServer } from '../helpers/dnsServer';
+import { startSmtpServer } from '../helpers/smtpServer';
 
 let server: TestDnsServer;
 const dir = mkdtempSync(join(tmpdir(), 'list-hygiene-cli-'));
@@ -37,7 +38,7 @@ async function cli(args: string[], stdin = '') {
 	return { code, stdout: out.text(), stderr: err.text() };
 }
 
-const dnsFlags = () => ['--dns-server', server.address, '--timeout-ms', '800'];
+const dnsFlags = () => ['--dns-server', server.address, '--timeout-ms', '800', '--no-smtp'];
 
 function file(name: string, content: string) {
 	const path = join(dir, name);
@@ -150,6 +151,62 @@ describe('list-hygiene verify', () => {
 			expect(code).toBe(1);
 			expect(stderr).toContain('is a folder, not a file');
 		});
+	});
+});
+
+describe('list-hygiene verify with SMTP', () => {
+	it('asks the mail servers and prints their evidence', async () => {
+		const smtp = await startSmtpServer({ rcptReply: (to) => (to.startsWith('ann@') ? '250 2.1.5 Ok' : '550 5.1.1 User unknown') });
+		const dns = await startDnsServer({ 'smtp.test': { MX: [{ preference: 10, exchange: 'mx.smtp.test' }] }, 'mx.smtp.test': { A: ['127.0.0.1'] } });
+		try {
+			const flags = ['--dns-server', dns.address, '--smtp-port', String(smtp.port), '--allow-private-networks', '--helo', 'cli.test', '--mail-from', 'check@cli.test'];
+			const { code, stdout } = await cli(['verify', ...flags], 'ann@smtp.test\nzed@smtp.test\n');
+			expect(code).toBe(0);
+			const [ann, zed] = stdout.trim().split('\n').map((l) => JSON.parse(l));
+			expect(ann).toMatchObject({ status: 'valid', category: 'valid', reason: 'accepted', mx: ['mx.smtp.test'], smtp: { host: 'mx.smtp.test', code: 250, catchAll: false } });
+			expect(zed).toMatchObject({ status: 'invalid', reason: 'mailbox_not_found', smtp: { code: 550, enhanced: '5.1.1' } });
+			expect(smtp.sessions[0].commands.slice(0, 2)).toEqual(['EHLO cli.test', 'MAIL FROM:<check@cli.test>']);
+
+			const csv = await cli(['verify', '--format', 'csv', ...flags], 'zed@smtp.test\n');
+			const [row] = parse(csv.stdout, { columns: true }) as Array<Record<string, string>>;
+			expect(row).toMatchObject({ status: 'invalid', smtp_host: 'mx.smtp.test', smtp_code: '550', smtp_enhanced: '5.1.1' });
+		} finally {
+			await smtp.close();
+			await dns.close();
+		}
+	});
+
+	it('warns on stderr when outbound port 25 looks blocked', async () => {
+		const unused = await startSmtpServer({});
+		const port = unused.port;
+		await unused.close();
+		const dns = await startDnsServer({
+			'a.test': { MX: [{ preference: 10, exchange: 'mx.a.test' }] },
+			'b.test': { MX: [{ preference: 10, exchange: 'mx.b.test' }] },
+			'mx.a.test': { A: ['127.0.0.2'] },
+			'mx.b.test': { A: ['127.0.0.3'] },
+		});
+		try {
+			const { code, stdout, stderr } = await cli(['verify', '--dns-server', dns.address, '--smtp-port', String(port), '--allow-private-networks'], 'x@a.test\ny@b.test\n');
+			expect(code).toBe(0);
+			expect(stdout.trim().split('\n').map((l) => JSON.parse(l).reason)).toEqual(['port25_blocked', 'port25_blocked']);
+			expect(stderr).toContain('list-hygiene: warning: no SMTP connection succeeded although 2 mail hosts were tried: outbound port 25 looks blocked');
+		} finally {
+			await dns.close();
+		}
+	});
+
+	it.each([
+		[['--proxy', 'http://user:hunter2@proxy.test:8080'], 'list-hygiene: --proxy: Only SOCKS5 proxies are supported (socks5://host:port), not http.'],
+		[['--proxy', 'socks5://user:hunter2@proxy.test'], 'list-hygiene: --proxy: The proxy URL needs a host and a port, e.g. socks5://proxy.example:1080.'],
+		[['--concurrency', '0'], 'list-hygiene: --concurrency must be a whole number greater than 0, not "0".'],
+		[['--smtp-port', '70000'], 'list-hygiene: --smtp-port must be between 1 and 65535, not 70000.'],
+		[['--greylist-retry', 'later'], 'list-hygiene: --greylist-retry must be a whole number greater than 0, not "later".'],
+	])('%j is a usage error that shows no password', async (args, message) => {
+		const { code, stderr } = await cli(['verify', ...args], 'a@b.test\n');
+		expect(code).toBe(2);
+		expect(stderr).toBe(`${message}\n`);
+		expect(stderr).not.toContain('hunter2');
 	});
 });
 
