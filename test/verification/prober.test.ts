@@ -153,8 +153,15 @@ describe('sessions and transactions', () => {
 		}
 		const dns = await dnsWith(zone);
 		await verifier(dns, server.port, { perHostConcurrency: 2 }).verifyBatch(addresses);
-		expect(server.maxConcurrentSessions).toBeLessThanOrEqual(2);
-		expect(server.sessions.length).toBeLessThanOrEqual(2);
+		expect(server.maxConcurrentSessions).toBe(2);
+		expect(server.sessions.length).toBe(2);
+	});
+
+	it('opens no idle session when a host has less work than its session limit', async () => {
+		const server = await smtp({});
+		const dns = await dnsWith({ 'solo.test': mx('mx.solo.test'), 'mx.solo.test': { A: ['127.0.0.1'] } });
+		await verifier(dns, server.port, { perHostConcurrency: 4 }).verifyBatch(['a@solo.test', 'b@solo.test']);
+		expect(server.sessions).toHaveLength(1);
 	});
 
 	it('answers 452 4.5.3 with smaller transactions, never with a verdict', async () => {

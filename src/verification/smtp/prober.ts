@@ -116,6 +116,8 @@ interface HostQueue {
 	name: string;
 	tasks: Task[];
 	active: number;
+	/** Sessions started that have not taken a task yet. */
+	starting: number;
 	batchSize: number;
 	failures: number;
 	/** Set once the host is given up on: the evidence its remaining domains carry to the next host. */
@@ -244,7 +246,7 @@ export class SmtpProber {
 		}
 		let queue = this.hosts.get(name);
 		if (!queue) {
-			queue = { name, tasks: [], active: 0, batchSize: this.options.recipientsPerTransaction, failures: 0 };
+			queue = { name, tasks: [], active: 0, starting: 0, batchSize: this.options.recipientsPerTransaction, failures: 0 };
 			this.hosts.set(name, queue);
 		}
 		queue.tasks.push(task);
@@ -263,8 +265,11 @@ export class SmtpProber {
 			for (const task of queue.tasks.splice(0)) this.failOver(task, queue.dead);
 			return;
 		}
-		while (queue.active < this.options.perHostConcurrency && queue.tasks.length > 0) {
+		// A new session only for work that no open session will pick up: an idle session is a wasted
+		// connection, and hosts count connections.
+		while (queue.active < this.options.perHostConcurrency && queue.tasks.length > queue.starting) {
 			queue.active++;
+			queue.starting++;
 			const running = this.limit(() => this.session(queue)).finally(() => {
 				this.running.delete(running);
 				queue.active--;
@@ -312,6 +317,19 @@ export class SmtpProber {
 
 	/** One SMTP session: serves the host's queued domains until the queue is empty or the session ends. */
 	private async session(queue: HostQueue): Promise<void> {
+		let starting = true;
+		const started = () => {
+			if (starting) queue.starting--;
+			starting = false;
+		};
+		try {
+			await this.serveHost(queue, started);
+		} finally {
+			started();
+		}
+	}
+
+	private async serveHost(queue: HostQueue, started: () => void): Promise<void> {
 		if (queue.tasks.length === 0 || queue.dead) return;
 		if (!queue.target) {
 			const target = await this.resolveTarget(queue);
@@ -337,6 +355,7 @@ export class SmtpProber {
 		let progressed = false;
 		try {
 			for (let task = queue.tasks.shift(); task; task = queue.tasks.shift()) {
+				started();
 				const outcome = await this.serve(session, queue, task, { ...where, tls: session.capabilities.tls });
 				if (outcome.resolved > 0) progressed = true;
 				if (outcome.state === 'done') continue;
