@@ -167,10 +167,12 @@ export class Verifier {
 	}
 }
 
+/** The evidence as results show it: without the prober's internal outcome or empty fields. */
 function smtpResult(evidence: SmtpEvidence): SmtpResult {
-	const { host, ip, port, code, enhanced, text, tls, catchAll } = evidence;
-	const result: SmtpResult = { host, ip, port, code, enhanced, text, tls, catchAll };
-	for (const key of Object.keys(result) as Array<keyof SmtpResult>) if (result[key] === undefined) delete result[key];
+	const result: SmtpResult = {};
+	for (const [key, value] of Object.entries(evidence) as Array<[keyof SmtpEvidence, unknown]>) {
+		if (key !== 'outcome' && value !== undefined) (result as Record<string, unknown>)[key] = value;
+	}
 	return result;
 }
 

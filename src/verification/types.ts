@@ -1,4 +1,5 @@
 // The verification result shape shared by the engine, the Verify Email node and the CLI.
+import type { SyntaxFailure } from './syntax';
 
 /** Final verdict for an address (DESIGN.md §3, "Classify"). */
 export type VerificationStatus =
@@ -17,14 +18,7 @@ export type VerificationCategory = 'valid' | 'invalid' | 'disposable' | 'catch_a
 /** Stable machine codes for why an address got its status. */
 export type VerificationReason =
 	// syntax
-	| 'empty'
-	| 'invalid_syntax'
-	| 'local_part_too_long'
-	| 'address_too_long'
-	| 'invalid_domain'
-	| 'domain_too_long'
-	| 'quoted_local_part'
-	| 'domain_literal'
+	| SyntaxFailure
 	// lists
 	| 'disposable_domain'
 	| 'role_account'

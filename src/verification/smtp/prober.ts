@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 
 import { createLimiter, type Limiter } from '../../util/limit';
 import type { MailDns } from '../dns';
+import type { SmtpResult } from '../types';
 import { classifyReply, type ReplyOutcome } from './replies';
 import { SmtpError, SmtpSession, type SmtpReply, type Socks5Proxy } from './session';
 import { isPublicAddress } from './targets';
@@ -50,18 +51,8 @@ export type ProbeOutcome =
 	| 'protocol_error';
 
 /** What the mail servers said about one address: the decisive reply and where it came from. */
-export interface SmtpEvidence {
+export interface SmtpEvidence extends SmtpResult {
 	outcome: ProbeOutcome;
-	/** The MX host that gave the decisive answer (or the last one tried). */
-	host?: string;
-	ip?: string;
-	port?: number;
-	code?: number;
-	enhanced?: string;
-	text?: string;
-	tls?: boolean;
-	/** For an accepted address: did the domain also accept a random local part? Undefined: not determined. */
-	catchAll?: boolean;
 }
 
 export interface ProbeRecipient {
