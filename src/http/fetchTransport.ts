@@ -1,0 +1,52 @@
+// The transport of the CLI and the tests: Node's built-in fetch, with the credential's headers
+// added here (adapters never see them).
+import { TransportError, type HttpRequest, type HttpResponse, type Transport } from './types';
+
+export function buildUrl(request: HttpRequest): string {
+	const url = new URL(request.url);
+	for (const [key, value] of Object.entries(request.query ?? {})) {
+		const values = Array.isArray(value) ? value : [value];
+		for (const v of values) if (v !== undefined) url.searchParams.append(key, String(v));
+	}
+	return url.toString();
+}
+
+export class FetchTransport implements Transport {
+	constructor(
+		/** Headers that sign every request, e.g. { authorization: 'Bearer …' }. */
+		private readonly authHeaders: Record<string, string> = {},
+		private readonly defaultTimeoutMs = 60_000,
+	) {}
+
+	async request(request: HttpRequest): Promise<HttpResponse> {
+		const headers: Record<string, string> = { accept: 'application/json', ...request.headers, ...this.authHeaders };
+		if (request.body !== undefined) headers['content-type'] = 'application/json';
+		const timeoutMs = request.timeoutMs ?? this.defaultTimeoutMs;
+		let response: Response;
+		try {
+			response = await fetch(buildUrl(request), {
+				method: request.method,
+				headers,
+				body: request.body === undefined ? undefined : JSON.stringify(request.body),
+				signal: AbortSignal.timeout(timeoutMs),
+			});
+		} catch (error) {
+			const name = (error as Error).name;
+			if (name === 'TimeoutError' || name === 'AbortError') throw new TransportError(`no response within ${timeoutMs} ms`, 'ETIMEDOUT');
+			const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+			throw new TransportError(cause?.code ?? cause?.message ?? (error as Error).message, 'ENETWORK');
+		}
+		const text = await response.text();
+		const headersOut: Record<string, string> = {};
+		response.headers.forEach((value, key) => (headersOut[key.toLowerCase()] = value));
+		let body: unknown = text === '' ? undefined : text;
+		if (text !== '' && /json/i.test(headersOut['content-type'] ?? '')) {
+			try {
+				body = JSON.parse(text);
+			} catch {
+				body = text; // the adapter reports a body that is not the JSON it expects
+			}
+		}
+		return { status: response.status, headers: headersOut, body };
+	}
+}
