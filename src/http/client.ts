@@ -12,6 +12,8 @@ export interface ApiRequest {
 	query?: Record<string, QueryValue | QueryValue[]>;
 	body?: unknown;
 	headers?: Record<string, string>;
+	/** Return the body as a Buffer (archives, gzipped exports). */
+	binary?: boolean;
 }
 
 export interface ApiClientOptions {
@@ -104,6 +106,7 @@ export class ApiClient {
 			headers: request.headers,
 			body: request.body,
 			timeoutMs: this.options.timeoutMs,
+			binary: request.binary,
 		};
 		for (let attempt = 0; ; attempt++) {
 			await this.limiter?.acquire();

@@ -36,9 +36,10 @@ export class FetchTransport implements Transport {
 			const cause = (error as { cause?: { code?: string; message?: string } }).cause;
 			throw new TransportError(cause?.code ?? cause?.message ?? (error as Error).message, 'ENETWORK');
 		}
-		const text = await response.text();
 		const headersOut: Record<string, string> = {};
 		response.headers.forEach((value, key) => (headersOut[key.toLowerCase()] = value));
+		if (request.binary) return { status: response.status, headers: headersOut, body: Buffer.from(await response.arrayBuffer()) };
+		const text = await response.text();
 		let body: unknown = text === '' ? undefined : text;
 		if (text !== '' && /json/i.test(headersOut['content-type'] ?? '')) {
 			try {

@@ -15,13 +15,15 @@ export interface HttpRequest {
 	/** Sent as JSON. */
 	body?: unknown;
 	timeoutMs?: number;
+	/** Return the body as a Buffer, untouched (archives, gzipped exports). */
+	binary?: boolean;
 }
 
 export interface HttpResponse {
 	status: number;
 	/** Header names lower-cased. */
 	headers: Record<string, string>;
-	/** Parsed JSON when the response is JSON, the text otherwise, undefined when empty. */
+	/** Parsed JSON when the response is JSON, the text otherwise, undefined when empty; a Buffer when `binary` was asked. */
 	body: unknown;
 }
 
