@@ -88,8 +88,13 @@ export class ApiClient {
 	constructor(private readonly options: ApiClientOptions) {
 		this.platform = options.platform;
 		this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
-		this.sleep = options.sleep ?? realSleep;
-		if (options.rateLimit) this.limiter = new RateLimiter(options.rateLimit, options.now ?? (() => Date.now()), this.sleep);
+		// An injected sleep that does not really wait (tests) must move the limiter's clock, or a
+		// full rate-limit window would never pass: time then runs on the sleeps.
+		let slept = 0;
+		const injected = options.sleep;
+		this.sleep = injected ? (ms) => ((slept += ms), injected(ms)) : realSleep;
+		const now = options.now ?? (injected ? () => Date.now() + slept : () => Date.now());
+		if (options.rateLimit) this.limiter = new RateLimiter(options.rateLimit, now, this.sleep);
 	}
 
 	url(path: string): string {

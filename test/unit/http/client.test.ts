@@ -120,3 +120,20 @@ describe('ApiClient', () => {
 		expect(sleeps).toEqual([1000]);
 	});
 });
+
+describe('ApiClient with an injected sleep and no clock', () => {
+	it('moves the rate limiter’s clock with the sleeps, so a full window passes', async () => {
+		nock(BASE).get('/r').times(5).reply(200, {});
+		const sleeps: number[] = [];
+		const api = new ApiClient({
+			platform: 'Testmail',
+			baseUrl: BASE,
+			transport: new FetchTransport(),
+			rateLimit: { requests: 2, perMs: 60_000 },
+			sleep: async (ms) => void sleeps.push(ms),
+		});
+		for (let i = 0; i < 5; i++) await api.request('r', { method: 'GET', path: '/r' });
+		expect(sleeps).toHaveLength(2);
+		expect(sleeps.every((ms) => ms > 50_000 && ms <= 60_000)).toBe(true);
+	});
+});
