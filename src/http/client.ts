@@ -97,6 +97,11 @@ export class ApiClient {
 		if (options.rateLimit) this.limiter = new RateLimiter(options.rateLimit, now, this.sleep);
 	}
 
+	/** Waits (polling asynchronous jobs); tests inject a sleep that does not. */
+	wait(ms: number): Promise<void> {
+		return this.sleep(ms);
+	}
+
 	url(path: string): string {
 		if (/^https?:\/\//i.test(path)) return path;
 		return `${this.options.baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;

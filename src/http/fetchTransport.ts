@@ -11,6 +11,10 @@ export function buildUrl(request: HttpRequest): string {
 	return url.toString();
 }
 
+function lowerCased(headers: Record<string, string> | undefined): Record<string, string> {
+	return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
 export class FetchTransport implements Transport {
 	constructor(
 		/** Headers that sign every request, e.g. { authorization: 'Bearer …' }. */
@@ -19,15 +23,16 @@ export class FetchTransport implements Transport {
 	) {}
 
 	async request(request: HttpRequest): Promise<HttpResponse> {
-		const headers: Record<string, string> = { accept: 'application/json', ...request.headers, ...this.authHeaders };
-		if (request.body !== undefined) headers['content-type'] = 'application/json';
+		const raw = typeof request.body === 'string';
+		const headers: Record<string, string> = { accept: 'application/json', ...lowerCased(request.headers), ...lowerCased(this.authHeaders) };
+		if (request.body !== undefined && !(raw && headers['content-type'])) headers['content-type'] = 'application/json';
 		const timeoutMs = request.timeoutMs ?? this.defaultTimeoutMs;
 		let response: Response;
 		try {
 			response = await fetch(buildUrl(request), {
 				method: request.method,
 				headers,
-				body: request.body === undefined ? undefined : JSON.stringify(request.body),
+				body: request.body === undefined ? undefined : raw ? (request.body as string) : JSON.stringify(request.body),
 				signal: AbortSignal.timeout(timeoutMs),
 			});
 		} catch (error) {

@@ -12,7 +12,7 @@ export interface HttpRequest {
 	url: string;
 	query?: Record<string, QueryValue | QueryValue[]>;
 	headers?: Record<string, string>;
-	/** Sent as JSON. */
+	/** Sent as JSON; a string is sent as it is (set its content-type in `headers`, e.g. a form body). */
 	body?: unknown;
 	timeoutMs?: number;
 	/** Return the body as a Buffer, untouched (archives, gzipped exports). */

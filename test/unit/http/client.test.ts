@@ -139,3 +139,26 @@ describe('ApiClient with an injected sleep and no clock', () => {
 		expect(total).toBeLessThanOrEqual(120_000);
 	});
 });
+
+describe('FetchTransport bodies', () => {
+	it('sends a string body as it is, with the caller’s content-type', async () => {
+		const scope = nock(BASE, { reqheaders: { 'content-type': 'application/x-www-form-urlencoded' } })
+			.post('/revoke', 'token=abc&token_type_hint=refresh_token')
+			.reply(200);
+		const { api } = client();
+		await api.request('revoke', {
+			method: 'POST',
+			path: '/revoke',
+			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+			body: 'token=abc&token_type_hint=refresh_token',
+		});
+		scope.done();
+	});
+
+	it('returns a binary body untouched', async () => {
+		const bytes = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0xff]);
+		nock(BASE).get('/archive').reply(200, bytes, { 'content-type': 'application/gzip' });
+		const { api } = client();
+		await expect(api.request('download', { method: 'GET', path: '/archive', binary: true })).resolves.toEqual(bytes);
+	});
+});
