@@ -36,7 +36,9 @@ export class N8nTransport implements Transport {
 		};
 		let response: { statusCode?: number; status?: number; headers?: unknown; body?: unknown };
 		try {
-			response = await this.context.helpers.httpRequestWithAuthentication.call(this.context, this.credentialType, options);
+			response = request.unsigned
+				? await this.context.helpers.httpRequest(options)
+				: await this.context.helpers.httpRequestWithAuthentication.call(this.context, this.credentialType, options);
 		} catch (error) {
 			const message = (error as Error).message ?? String(error);
 			// The core's retry layer decides on TransportError; the node reports final failures as NodeApiError.

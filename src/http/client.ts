@@ -14,6 +14,8 @@ export interface ApiRequest {
 	headers?: Record<string, string>;
 	/** Return the body as a Buffer (archives, gzipped exports). */
 	binary?: boolean;
+	/** Send without the credential (pre-signed URLs on other hosts). */
+	unsigned?: boolean;
 }
 
 export interface ApiClientOptions {
@@ -117,6 +119,7 @@ export class ApiClient {
 			body: request.body,
 			timeoutMs: this.options.timeoutMs,
 			binary: request.binary,
+			unsigned: request.unsigned,
 		};
 		for (let attempt = 0; ; attempt++) {
 			await this.limiter?.acquire();

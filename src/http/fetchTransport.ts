@@ -24,7 +24,7 @@ export class FetchTransport implements Transport {
 
 	async request(request: HttpRequest): Promise<HttpResponse> {
 		const raw = typeof request.body === 'string';
-		const headers: Record<string, string> = { accept: 'application/json', ...lowerCased(request.headers), ...lowerCased(this.authHeaders) };
+		const headers: Record<string, string> = { accept: 'application/json', ...lowerCased(request.headers), ...(request.unsigned ? {} : lowerCased(this.authHeaders)) };
 		if (request.body !== undefined && !(raw && headers['content-type'])) headers['content-type'] = 'application/json';
 		const timeoutMs = request.timeoutMs ?? this.defaultTimeoutMs;
 		let response: Response;

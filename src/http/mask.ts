@@ -1,6 +1,8 @@
 // Secrets never leave in output: error messages, logged URLs, CLI output, item JSON.
 
-const SECRET_QUERY_KEYS = /^(api[_-]?key|apikey|key|token|access[_-]?token|refresh[_-]?token|client[_-]?secret|password|secret|auth)$/i;
+// Includes the signature parts of pre-signed storage URLs (S3 and the like).
+const SECRET_QUERY_KEYS =
+	/^(api[_-]?key|apikey|key|token|access[_-]?token|refresh[_-]?token|client[_-]?secret|password|secret|auth|signature|x-amz-signature|x-amz-credential|x-amz-security-token|sig)$/i;
 
 /** The URL with the values of secret-looking query parameters and any user:password replaced. */
 export function maskUrl(url: string): string {

@@ -17,6 +17,8 @@ export interface HttpRequest {
 	timeoutMs?: number;
 	/** Return the body as a Buffer, untouched (archives, gzipped exports). */
 	binary?: boolean;
+	/** Send without the credential: a pre-signed download URL carries its own signature, and the key must not leave for a third host. */
+	unsigned?: boolean;
 }
 
 export interface HttpResponse {

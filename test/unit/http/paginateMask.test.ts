@@ -34,6 +34,9 @@ describe('masking', () => {
 	it('masks secret query parameters and credentials in URLs', () => {
 		expect(maskUrl('https://u:p@api.test/v1/x?api_key=abc123&limit=5&token=zz')).toBe('https://***:***@api.test/v1/x?api_key=***&limit=5&token=***');
 		expect(maskUrl('not a url')).toBe('not a url');
+		expect(maskUrl('https://s3.test/f.gz?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc&X-Amz-Expires=600')).toBe(
+			'https://s3.test/f.gz?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Expires=600',
+		);
 	});
 
 	it('masks every occurrence of each secret in text', () => {
