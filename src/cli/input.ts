@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 
 import { CliError } from './errors';
-import { CsvParser, CsvSyntaxError, readCsvRecords } from './csv';
+import { CsvParser, CsvSyntaxError, readCsvRecords } from '../util/csv';
 
 export interface AddressRecord {
 	email: string;

@@ -5,12 +5,17 @@ import { join } from 'node:path';
 
 import { CliError } from './errors';
 import type { CliIo } from './io';
+import { platformCommand } from './platform';
 import { verifyCommand } from './verify';
 
 const HELP = `Usage: list-hygiene <command> [flags]
 
 Commands:
   verify [FILE|-]   verify email addresses from a file or stdin (see: list-hygiene verify --help)
+  lists             the lists of an email platform account, with member counts
+  members           the members of a list
+  unsubscribe       unsubscribe contacts (JSON lines or CSV from a file or stdin)
+  delete            delete contacts (archived where the platform can)
 
 Flags:
   -h, --help        show this help
@@ -19,6 +24,10 @@ Flags:
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
 	verify: verifyCommand,
+	lists: (args, io) => platformCommand('lists', args, io),
+	members: (args, io) => platformCommand('members', args, io),
+	unsubscribe: (args, io) => platformCommand('unsubscribe', args, io),
+	delete: (args, io) => platformCommand('delete', args, io),
 };
 
 function version(): string {

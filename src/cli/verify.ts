@@ -5,7 +5,7 @@ import { Verifier } from '../verification/engine';
 import type { SmtpOptions } from '../verification/smtp/prober';
 import type { Verification } from '../verification/types';
 import { parseProxyUrl, ProxyConfigError, runWarnings } from '../verification/smtp/summary';
-import { formatCsvRow } from './csv';
+import { formatCsvRow } from '../util/csv';
 import { CliError } from './errors';
 import { readAddresses, type AddressRecord } from './input';
 import type { CliIo } from './io';

@@ -6,7 +6,7 @@ import {
 	formatCsvRow,
 	readCsvRecords,
 	type CsvOptions,
-} from '../../src/cli/csv';
+} from '../../src/util/csv';
 
 /** Parses chunks with a fresh parser; returns the records and the delimiter it used. */
 function parseChunks(
