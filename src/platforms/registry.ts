@@ -1,13 +1,13 @@
 // Platform id -> module. Adding a platform is one module, one credential, one line here, and its tests.
 import { ApiClient, type ApiClientOptions } from '../http/client';
 import type { Transport } from '../http/types';
+import { constantcontact } from './constantcontact';
+import { hubspot } from './hubspot';
+import { mailchimp } from './mailchimp';
+import { sendgrid } from './sendgrid';
 import type { CredentialFields, Platform, PlatformId } from './types';
 
-const platforms = new Map<PlatformId, Platform>();
-
-export function registerPlatform(platform: Platform): void {
-	platforms.set(platform.id, platform);
-}
+const platforms = new Map<PlatformId, Platform>([constantcontact, hubspot, mailchimp, sendgrid].map((platform) => [platform.id, platform]));
 
 export function listPlatforms(): Platform[] {
 	return [...platforms.values()].sort((a, b) => a.name.localeCompare(b.name));

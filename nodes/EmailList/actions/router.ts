@@ -1,0 +1,39 @@
+import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type JsonObject } from 'n8n-workflow';
+
+import { PlatformApiError } from '../../../src/http/client';
+
+import * as deleteContacts from './contact/delete.operation';
+import * as unsubscribeContacts from './contact/unsubscribe.operation';
+import * as getLists from './list/getMany.operation';
+import * as getMembers from './member/getMany.operation';
+
+type Operation = { execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> };
+
+/** resource -> operation -> module: a wrong name fails to compile. */
+export const operations: Record<'list' | 'member' | 'contact', Record<string, Operation>> = {
+	list: { getMany: getLists },
+	member: { getMany: getMembers },
+	contact: { unsubscribe: unsubscribeContacts, delete: deleteContacts },
+};
+
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const resource = this.getNodeParameter('resource', 0) as keyof typeof operations;
+	const operation = this.getNodeParameter('operation', 0) as string;
+	const handler = operations[resource]?.[operation];
+	if (!handler) throw new NodeOperationError(this.getNode(), `The operation "${operation}" of "${resource}" is not supported`);
+	try {
+		return [await handler.execute.call(this)];
+	} catch (error) {
+		if (error instanceof PlatformApiError) {
+			const { status, hint, body } = error.details;
+			throw new NodeApiError(this.getNode(), { message: error.message, body } as JsonObject, {
+				message: error.message,
+				description: hint,
+				httpCode: status === undefined ? undefined : String(status),
+			});
+		}
+		throw error instanceof NodeOperationError || error instanceof NodeApiError
+			? error
+			: new NodeOperationError(this.getNode(), error as Error);
+	}
+}
