@@ -139,6 +139,11 @@ export async function platformCommand(command: Command, args: string[], io: CliI
 	const writes = command === 'unsubscribe' || command === 'delete';
 	if (positionals.length > (writes ? 1 : 0)) throw new CliError(`${command} takes ${writes ? 'one FILE' : 'no FILE'}; got: ${positionals.join(' ')}.`, 2);
 
+	const status = values.status === undefined ? undefined : (values.status as string).split(',').map((s) => s.trim()) as MemberStatus[];
+	const unknownStatus = status?.find((s) => !STATUSES.includes(s));
+	if (unknownStatus) throw new CliError(`--status "${unknownStatus}" is not one of ${STATUSES.join(', ')}.`, 2);
+	const limit = values.limit === undefined ? undefined : positiveInteger('--limit', values.limit as string);
+
 	let platform: Platform;
 	try {
 		platform = getPlatform(values.platform as string);
@@ -148,10 +153,6 @@ export async function platformCommand(command: Command, args: string[], io: CliI
 	}
 	const fields = await readCredentials(values.credentials as string);
 	if (values['base-url']) fields.baseUrl = values['base-url'];
-	const status = values.status === undefined ? undefined : (values.status as string).split(',').map((s) => s.trim()) as MemberStatus[];
-	const unknownStatus = status?.find((s) => !STATUSES.includes(s));
-	if (unknownStatus) throw new CliError(`--status "${unknownStatus}" is not one of ${STATUSES.join(', ')}.`, 2);
-	const limit = values.limit === undefined ? undefined : positiveInteger('--limit', values.limit as string);
 
 	const write = (value: unknown) => io.stdout.write(`${JSON.stringify(value)}\n`);
 	try {
