@@ -178,6 +178,17 @@ describe('sessions and transactions', () => {
 		expect(transactions.slice(1).every((t) => rcpts(t.split('\n')).length <= 3)).toBe(true);
 	});
 
+	it('keeps the catch-all probe within the recipients per transaction', async () => {
+		const users = ['u1@room.test', 'u2@room.test', 'u3@room.test'];
+		const server = await smtp(knownUsers(users, { maxRecipientsPerTransaction: 3 }));
+		const dns = await dnsWith({ 'room.test': mx('mx.room.test'), 'mx.room.test': { A: ['127.0.0.1'] } });
+		const results = await verifier(dns, server.port, { recipientsPerTransaction: 3 }).verifyBatch(users);
+		expect(results.map((r) => [r.status, r.smtp?.catchAll])).toEqual(users.map(() => ['valid', false]));
+		const transcript = server.sessions[0].transcript.join('\n');
+		expect(transcript).not.toContain('452');
+		expect(server.sessions[0].commands.filter((c) => c.startsWith('MAIL FROM'))).toHaveLength(2);
+	});
+
 	it('opens a new session when a server limits recipients per session', async () => {
 		const users = Array.from({ length: 7 }, (_, i) => `u${i}@cap.test`);
 		const server = await smtp({

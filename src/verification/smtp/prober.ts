@@ -146,6 +146,7 @@ export class SmtpProber {
 	private results = new Map<number, SmtpEvidence>();
 	private outstanding = 0;
 	private readonly running = new Set<Promise<void>>();
+	private readonly quitting = new Set<Promise<void>>();
 	private finished: () => void = () => undefined;
 	private connectFailuresOnly = true;
 
@@ -215,6 +216,8 @@ export class SmtpProber {
 		await done;
 		// Every address is settled; let the sessions say QUIT before the run ends.
 		await Promise.all(this.running);
+		await Promise.all(this.quitting);
+		this.quitting.clear();
 	}
 
 	private settle(task: Task, evidence: SmtpEvidence): void {
@@ -359,7 +362,8 @@ export class SmtpProber {
 				break;
 			}
 		} finally {
-			await session.quit();
+			// Saying goodbye needs no concurrency slot: the next session may start meanwhile.
+			this.quitting.add(session.quit());
 		}
 	}
 
@@ -413,7 +417,10 @@ export class SmtpProber {
 		while (task.pending.length > 0 || (probeCatchAll() && this.anyAccepted(task.probe))) {
 			const batch = task.pending.slice(0, queue.batchSize);
 			const last = batch.length === task.pending.length;
-			const probeAddress = last && probeCatchAll() ? (task.catchAllAddress ??= `${randomLocalPart()}@${domain}`) : undefined;
+			// The random local part rides in the last transaction when there is room for it: over the
+			// server's recipient limit it would only earn a 452 and a transaction of its own.
+			const probeAddress =
+				last && batch.length < queue.batchSize && probeCatchAll() ? (task.catchAllAddress ??= `${randomLocalPart()}@${domain}`) : undefined;
 			const addresses = [...batch.map((r) => r.address), ...(probeAddress ? [probeAddress] : [])];
 			if (addresses.length === 0) break;
 
