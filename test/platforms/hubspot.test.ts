@@ -145,7 +145,11 @@ describe('HubSpot module', () => {
 		expect(String(defaults.scope).split(' ')).toEqual(
 			expect.arrayContaining(['crm.lists.read', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'communication_preferences.write']),
 		);
-		expect(defaults).toMatchObject({ accessTokenUrl: 'https://api.hubapi.com/oauth/v3/token', authentication: 'body', baseUrl: '' });
+		expect(defaults).toMatchObject({ authentication: 'body', baseUrl: '' });
+		// HubSpot's v3 token endpoint, or the one under the Base URL Override (a proxy, a sandbox, our fakes).
+		expect(defaults.accessTokenUrl).toBe(
+			'={{$self["baseUrl"] ? $self["baseUrl"].replace(/\\/+$/, "") + "/oauth/v3/token" : "https://api.hubapi.com/oauth/v3/token"}}',
+		);
 		expect(decodeURIComponent(String(defaults.authQueryParameters))).toBe('optional_scope=communication_preferences.statuses.batch.write');
 	});
 });
