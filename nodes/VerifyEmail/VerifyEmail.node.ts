@@ -119,7 +119,12 @@ export class VerifyEmail implements INodeType {
 		if (firstError && !this.continueOnFail()) throw firstError;
 
 		const results = await verifier.verifyBatch(addresses);
-		for (const warning of runWarnings(verifier.summary)) this.logger.warn(`Verify Email: ${warning}`);
+		// Run-level problems (port 25 closed, our IP blocked) show above the output, not only per item.
+		const warnings = runWarnings(verifier.summary);
+		for (const warning of warnings) this.logger.warn(`Verify Email: ${warning}`);
+		if (warnings.length > 0) {
+			this.addExecutionHints?.(...warnings.map((message) => ({ message, type: 'warning' as const, location: 'outputPane' as const })));
+		}
 
 		const routeErrors = this.getNode().onError === 'continueErrorOutput';
 		const outputs: INodeExecutionData[][] = routeByCategory ? CATEGORY_ORDER.map(() => []) : [[]];

@@ -8,6 +8,8 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/smtpServer';
 import { startSocks5Server } from '../helpers/socks5Server';
 
 let server: TestDnsServer;
+const warned: string[] = [];
+const hinted: string[] = [];
 
 beforeAll(async () => {
 	server = await startDnsServer({ 'good.test': { MX: [{ preference: 10, exchange: 'mx.good.test' }] } });
@@ -28,6 +30,8 @@ function context(items: INodeExecutionData[], parameters: IDataObject, continueO
 		getInputData: () => items,
 		getNodeParameter: (name: string, _index: number, fallback?: unknown) => parameters[name] ?? fallback,
 		getNode: () => ({ ...node, onError }),
+		logger: { warn: (message: string) => warned.push(message) },
+		addExecutionHints: (...hints: Array<{ message: string }>) => hinted.push(...hints.map((h) => h.message)),
 		continueOnFail: () => continueOnFail,
 	} as unknown as IExecuteFunctions;
 }
@@ -207,6 +211,30 @@ describe('Verify Email node', () => {
 				expect(proxy.connects.map((c) => c.port)).toContain(smtp.port);
 			} finally {
 				await proxy.close();
+			}
+		});
+
+		it('shows run-level warnings above the output when outbound port 25 looks blocked', async () => {
+			const closed = await startSmtpServer({});
+			const port = closed.port;
+			await closed.close();
+			const deadDns = await startDnsServer({
+				'a.test': { MX: [{ preference: 10, exchange: 'mx.a.test' }] },
+				'b.test': { MX: [{ preference: 10, exchange: 'mx.b.test' }] },
+				'mx.a.test': { A: ['127.0.0.2'] },
+				'mx.b.test': { A: ['127.0.0.3'] },
+			});
+			try {
+				hinted.length = 0;
+				const [output] = await run([{ json: { email: 'x@a.test' } }, { json: { email: 'y@b.test' } }], {
+					emailField: 'email',
+					options: { dnsServers: deadDns.address, smtpPort: port, allowPrivateNetworks: true },
+				});
+				expect(output.map((i) => (i.json.verification as IDataObject).reason)).toEqual(['port25_blocked', 'port25_blocked']);
+				expect(hinted).toEqual([expect.stringContaining('outbound port 25 looks blocked on this machine')]);
+				expect(warned.at(-1)).toContain('outbound port 25 looks blocked');
+			} finally {
+				await deadDns.close();
 			}
 		});
 
