@@ -1,6 +1,7 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
 import { platformCredentials, platformProperties, searchLists } from '../shared/platform';
+import * as revokeAccess from './actions/account/revokeAccess.operation';
 import * as deleteContacts from './actions/contact/delete.operation';
 import * as unsubscribeContacts from './actions/contact/unsubscribe.operation';
 import * as getLists from './actions/list/getMany.operation';
@@ -34,6 +35,38 @@ export class EmailList implements INodeType {
 					{ name: 'Member', value: 'member' },
 				],
 				default: 'member',
+				displayOptions: { hide: { platform: ['constantcontact'] } },
+			},
+			{
+				displayName: 'Resource',
+				name: 'resource',
+				type: 'options',
+				noDataExpression: true,
+				// Constant Contact's OAuth2 grant can be revoked from the node.
+				options: [
+					{ name: 'Account', value: 'account' },
+					{ name: 'Contact', value: 'contact' },
+					{ name: 'List', value: 'list' },
+					{ name: 'Member', value: 'member' },
+				],
+				default: 'member',
+				displayOptions: { show: { platform: ['constantcontact'] } },
+			},
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				displayOptions: { show: { resource: ['account'] } },
+				options: [
+					{
+						name: 'Revoke Access',
+						value: 'revokeAccess',
+						action: 'Revoke access to the account',
+						description: 'Revoke the credential’s OAuth2 grant at Constant Contact',
+					},
+				],
+				default: 'revokeAccess',
 			},
 			{
 				displayName: 'Operation',
@@ -65,6 +98,7 @@ export class EmailList implements INodeType {
 				],
 				default: 'unsubscribe',
 			},
+			...revokeAccess.description,
 			...getLists.description,
 			...getMembers.description,
 			...unsubscribeContacts.description,

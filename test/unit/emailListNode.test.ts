@@ -9,6 +9,7 @@ import { FetchTransport } from '../../src/http/fetchTransport';
 import type { HttpMethod } from '../../src/http/types';
 import { mailchimp } from '../../src/platforms/mailchimp';
 import { EmailList } from '../../nodes/EmailList/EmailList.node';
+import { startFakeConstantContact } from '../fakes/constantcontact';
 import { startFakeMailchimp, type FakeMailchimp } from '../fakes/mailchimp';
 
 const KEY = `${randomBytes(10).toString('hex')}-us9`;
@@ -103,6 +104,44 @@ describe('Email List node', () => {
 			description: expect.stringContaining('The API key is invalid or revoked'),
 		});
 		expect(JSON.stringify(error)).not.toContain(KEY);
+	});
+
+	it('revokes the Constant Contact grant at its authorization server with the app’s client credentials', async () => {
+		const cc = await startFakeConstantContact();
+		try {
+			const ctx = {
+				getNodeParameter: (name: string) => ({ platform: 'constantcontact', resource: 'account', operation: 'revokeAccess' })[name],
+				getNode: () => ({ id: '1', name: 'Email List', type: 'n8n-nodes-list-hygiene.emailList', typeVersion: 1, position: [0, 0], parameters: {} }),
+				getInputData: () => [{ json: {} }],
+				continueOnFail: () => false,
+				getCredentials: async () => ({
+					clientId: cc.state.clientId,
+					clientSecret: cc.state.clientSecret,
+					authServerUrl: cc.authUrl,
+					oauthTokenData: { access_token: cc.state.accessToken, refresh_token: cc.state.refreshToken },
+				}),
+				helpers: {
+					// An unsigned request: n8n's plain httpRequest, no credential attached.
+					httpRequest: async (options: IHttpRequestOptions) => {
+						const response = await new FetchTransport().request({
+							method: (options.method ?? 'GET') as HttpMethod,
+							url: options.url,
+							headers: options.headers as Record<string, string>,
+							body: options.body,
+						});
+						return { statusCode: response.status, headers: response.headers, body: response.body };
+					},
+					httpRequestWithAuthentication: async () => {
+						throw new Error('the revocation must not be signed with the token it revokes');
+					},
+				},
+			} as unknown as IExecuteFunctions;
+			const [items] = await new EmailList().execute.call(ctx);
+			expect(items).toEqual([{ json: { platform: 'constantcontact', revoked: true }, pairedItem: { item: 0 } }]);
+			expect(cc.state.revoked.has(cc.state.refreshToken)).toBe(true);
+		} finally {
+			await cc.close();
+		}
 	});
 
 	it('offers every registered platform and the credentials for each', () => {

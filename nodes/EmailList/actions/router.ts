@@ -2,6 +2,7 @@ import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExe
 
 import { PlatformApiError } from '../../../src/http/client';
 
+import * as revokeAccess from './account/revokeAccess.operation';
 import * as deleteContacts from './contact/delete.operation';
 import * as unsubscribeContacts from './contact/unsubscribe.operation';
 import * as getLists from './list/getMany.operation';
@@ -10,7 +11,8 @@ import * as getMembers from './member/getMany.operation';
 type Operation = { execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> };
 
 /** resource -> operation -> module: a wrong name fails to compile. */
-export const operations: Record<'list' | 'member' | 'contact', Record<string, Operation>> = {
+export const operations: Record<'account' | 'list' | 'member' | 'contact', Record<string, Operation>> = {
+	account: { revokeAccess },
 	list: { getMany: getLists },
 	member: { getMany: getMembers },
 	contact: { unsubscribe: unsubscribeContacts, delete: deleteContacts },
