@@ -498,6 +498,38 @@ async function importWorkflow(runtime, userFolder, workflows, options = {}) {
 }
 
 /**
+ * Imports credentials into `userFolder` with one `n8n import:credentials`: a credential object or a
+ * list of them, each `{ id, name, type, data }` with `data` a plain object (n8n encrypts it with
+ * the user folder's key on import). Importing an id again replaces that credential. The plain data
+ * lives in a temporary file inside the user folder only while n8n reads it; errors name the
+ * credentials, never their data.
+ */
+async function importCredentials(runtime, userFolder, credentials, options = {}) {
+	const list = Array.isArray(credentials) ? credentials : [credentials];
+	if (list.length === 0) throw new Error('No credential to import');
+	for (const credential of list) {
+		if (!credential || !credential.id || !credential.name || !credential.type || !credential.data || typeof credential.data !== 'object') {
+			const name = credential && credential.name ? `"${credential.name}"` : JSON.stringify(credential && credential.id);
+			throw new Error(`The credential ${name} needs an "id", a "name", a "type" and its "data" as an object to be imported`);
+		}
+	}
+	await fsp.mkdir(userFolder, { recursive: true });
+	const folder = await fsp.mkdtemp(path.join(userFolder, 'import-'));
+	try {
+		const file = path.join(folder, 'credentials.json');
+		await fsp.writeFile(file, JSON.stringify(list), { mode: 0o600 });
+		const result = await runN8n(runtime, userFolder, ['import:credentials', `--input=${file}`], options);
+		if (result.code !== 0 || !/Successfully imported/i.test(result.stdout + result.stderr)) {
+			const names = list.map((credential) => `"${credential.name}" (${credential.type})`).join(', ');
+			throw new Error(describeFailure(`n8n ${runtime.version} import:credentials of ${names}`, result));
+		}
+		return { ids: list.map((credential) => credential.id), durationMs: result.durationMs };
+	} finally {
+		await fsp.rm(folder, { recursive: true, force: true });
+	}
+}
+
+/**
  * The run record (`{ data: { resultData: { runData, error?, lastNodeExecuted } }, status, ... }`)
  * in the output of `n8n execute --rawOutput`. n8n prints it with JSON.stringify(data, null, 2),
  * possibly after log lines (task broker, warnings) and, on failure, before the error message; the
@@ -599,6 +631,7 @@ module.exports = {
 	n8nCommand,
 	runN8n,
 	importWorkflow,
+	importCredentials,
 	parseExecuteOutput,
 	executeWorkflow,
 	nodeItems,

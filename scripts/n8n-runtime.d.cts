@@ -111,6 +111,21 @@ export declare function importWorkflow(
 	workflows: string | WorkflowJson | Array<string | WorkflowJson>,
 	options?: RunN8nOptions,
 ): Promise<{ ids: string[]; durationMs: number }>;
+/** A credential as `n8n import:credentials` takes it: `data` in plain text, n8n encrypts it. */
+export interface CredentialJson {
+	id: string;
+	name: string;
+	/** The credential type's name, e.g. "listHygieneMailchimpApi". */
+	type: string;
+	data: Record<string, unknown>;
+	[key: string]: unknown;
+}
+export declare function importCredentials(
+	runtime: N8nRuntime,
+	userFolder: string,
+	credentials: CredentialJson | CredentialJson[],
+	options?: RunN8nOptions,
+): Promise<{ ids: string[]; durationMs: number }>;
 export declare function parseExecuteOutput(stdout: string): ExecuteRecord | undefined;
 export declare function executeWorkflow(
 	runtime: N8nRuntime,

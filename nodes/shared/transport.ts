@@ -6,6 +6,21 @@ import { TransportError, type HttpRequest, type HttpResponse, type Transport } f
 
 type Context = IExecuteFunctions | ILoadOptionsFunctions;
 
+type RawResponse = { statusCode?: number; status?: number; headers?: unknown; body?: unknown };
+
+function statusOf(response: RawResponse): number {
+	return response.statusCode ?? response.status ?? 0;
+}
+
+/** The response an n8n request error carries (status and body), for the core to read like any other. */
+function responseOfError(error: unknown): RawResponse {
+	const e = error as { httpCode?: string; cause?: { response?: { status?: number; headers?: unknown; data?: unknown } }; description?: string; message?: string };
+	const response = e.cause?.response;
+	const status = response?.status ?? Number(e.httpCode);
+	if (!Number.isInteger(status) || status <= 0) throw error;
+	return { status, headers: response?.headers, body: response?.data ?? e.description ?? e.message };
+}
+
 function lowerCaseHeaders(headers: unknown): Record<string, string> {
 	const out: Record<string, string> = {};
 	for (const [key, value] of Object.entries((headers as Record<string, unknown>) ?? {})) {
@@ -34,11 +49,18 @@ export class N8nTransport implements Transport {
 			ignoreHttpStatusErrors: true,
 			timeout: request.timeoutMs,
 		};
-		let response: { statusCode?: number; status?: number; headers?: unknown; body?: unknown };
+		let response: RawResponse;
 		try {
 			response = request.unsigned
 				? await this.context.helpers.httpRequest(options)
 				: await this.context.helpers.httpRequestWithAuthentication.call(this.context, this.credentialType, options);
+			// n8n refreshes an OAuth2 token only when the request throws its 401; asked to return every
+			// status, it never does. So a 401 on an OAuth2 credential is asked once more the throwing way.
+			if (!request.unsigned && statusOf(response) === 401 && /OAuth2Api$/.test(this.credentialType)) {
+				response = await this.context.helpers.httpRequestWithAuthentication
+					.call(this.context, this.credentialType, { ...options, ignoreHttpStatusErrors: false })
+					.catch((error: unknown) => responseOfError(error));
+			}
 		} catch (error) {
 			const message = (error as Error).message ?? String(error);
 			// The core's retry layer decides on TransportError; the node reports final failures as NodeApiError.
@@ -54,6 +76,6 @@ export class N8nTransport implements Transport {
 				// not JSON: the adapter reports it
 			}
 		}
-		return { status: response.statusCode ?? response.status ?? 0, headers: lowerCaseHeaders(response.headers), body: body === '' ? undefined : body };
+		return { status: statusOf(response), headers: lowerCaseHeaders(response.headers), body: body === '' ? undefined : body };
 	}
 }
