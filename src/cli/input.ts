@@ -12,6 +12,8 @@ export interface AddressRecord {
 	email: string;
 	/** Physical line of the input the record starts on (1-based). */
 	line: number;
+	/** Every field of the CSV row, as read (CSV input only). */
+	fields?: string[];
 }
 
 export interface AddressInput {
@@ -19,6 +21,9 @@ export interface AddressInput {
 	source: string;
 	/** The email column's header, or undefined for a plain list. */
 	column?: string;
+	/** The CSV header row and field delimiter (CSV input only). */
+	header?: string[];
+	delimiter?: string;
 	records: AddressRecord[];
 }
 
@@ -97,6 +102,14 @@ export async function readAddresses(
 	const records: AddressRecord[] = [];
 	let emailIndex = -1;
 	let column: string | undefined;
+	let header: string[] | undefined;
+	// The delimiter of the header line, to write the file back in it (bulk-file output).
+	const detector = new CsvParser();
+	try {
+		detector.push(`${lines[first]}\n`);
+	} catch (error) {
+		if (!(error instanceof CsvSyntaxError)) throw error; // the full read below reports it, with its line
+	}
 	try {
 		for await (const { record, line } of readCsvRecords(Readable.from([text]))) {
 			if (column === undefined) {
@@ -111,13 +124,14 @@ export async function readAddresses(
 					);
 				}
 				column = record[emailIndex];
+				header = record;
 				continue;
 			}
-			records.push({ email: record[emailIndex] ?? '', line });
+			records.push({ email: record[emailIndex] ?? '', line, fields: record });
 		}
 	} catch (error) {
 		if (error instanceof CsvSyntaxError) throw new CliError(`${source}: ${error.message}`);
 		throw error;
 	}
-	return { source, column, records };
+	return { source, column, header, delimiter: detector.delimiter ?? ',', records };
 }

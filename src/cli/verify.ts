@@ -7,7 +7,7 @@ import type { Verification } from '../verification/types';
 import { parseProxyUrl, ProxyConfigError, runWarnings } from '../verification/smtp/summary';
 import { formatCsvRow } from '../util/csv';
 import { CliError } from './errors';
-import { readAddresses, type AddressRecord } from './input';
+import { readAddresses, type AddressInput, type AddressRecord } from './input';
 import type { CliIo } from './io';
 import { parseFlags, positiveInteger } from './flags';
 
@@ -36,18 +36,45 @@ Flags:
   -h, --help                show this help
 `;
 
-const CSV_COLUMNS = [
-	'email', 'status', 'category', 'reason', 'detail', 'suggestion', 'normalized',
-	'disposable', 'role', 'free', 'mx', 'smtp_host', 'smtp_code', 'smtp_enhanced', 'smtp_text',
-	'catch_all', 'duplicate', 'checked_at', 'line',
+/** The verification columns of CSV output, after the input's own columns when the input is CSV. */
+const VERIFICATION_COLUMNS = [
+	'status', 'category', 'reason', 'detail', 'suggestion', 'normalized', 'disposable', 'role', 'free',
+	'mx', 'smtp_host', 'smtp_code', 'smtp_enhanced', 'smtp_text', 'catch_all', 'duplicate', 'checked_at',
 ] as const;
 
-function csvRow(record: AddressRecord, v: Verification): string {
-	return formatCsvRow([
-		record.email, v.status, v.category, v.reason, v.detail, v.suggestion, v.normalized,
-		v.flags.disposable, v.flags.role, v.flags.free, v.mx?.join(' '), v.smtp?.host, v.smtp?.code,
-		v.smtp?.enhanced, v.smtp?.text, v.smtp?.catchAll, v.duplicate ?? false, v.checkedAt, record.line,
-	]);
+function verificationFields(v: Verification): Array<string | number | boolean | undefined> {
+	return [
+		v.status, v.category, v.reason, v.detail, v.suggestion, v.normalized, v.flags.disposable, v.flags.role,
+		v.flags.free, v.mx?.join(' '), v.smtp?.host, v.smtp?.code, v.smtp?.enhanced, v.smtp?.text, v.smtp?.catchAll,
+		v.duplicate ?? false, v.checkedAt,
+	];
+}
+
+/**
+ * The CSV layout. A plain list gives email, the verification columns and the input line. A CSV
+ * file keeps every column and row in order, in its own delimiter, and gains the verification
+ * columns (named `verification_<name>` where the input already has a column of that name).
+ */
+function csvLayout(input: AddressInput) {
+	if (!input.header) {
+		return {
+			delimiter: ',',
+			header: ['email', ...VERIFICATION_COLUMNS, 'line'],
+			row: (record: AddressRecord, v: Verification) => [record.email, ...verificationFields(v), record.line],
+		};
+	}
+	const taken = new Set(input.header.map((h) => h.trim().toLowerCase()));
+	const width = input.header.length;
+	return {
+		delimiter: input.delimiter ?? ',',
+		header: [...input.header, ...VERIFICATION_COLUMNS.map((c) => (taken.has(c) ? `verification_${c}` : c))],
+		// Short rows are padded so that the verification columns stay under their headers.
+		row: (record: AddressRecord, v: Verification) => [
+			...(record.fields ?? []),
+			...new Array<string>(Math.max(0, width - (record.fields?.length ?? 0))).fill(''),
+			...verificationFields(v),
+		],
+	};
 }
 
 function jsonLine(record: AddressRecord, v: Verification): string {
@@ -130,10 +157,14 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
 	const input = await readAddresses(positionals[0] ?? '-', io.stdin, { column: values.column as string | undefined });
 	const results = await verifier.verifyBatch(input.records.map((r) => r.email));
 
-	if (format === 'csv') await writeLine(io.stdout, formatCsvRow(CSV_COLUMNS));
+	const layout = csvLayout(input);
+	if (format === 'csv') await writeLine(io.stdout, formatCsvRow(layout.header, layout.delimiter));
 	const counts = new Map<string, number>();
 	for (let i = 0; i < results.length; i++) {
-		const line = format === 'csv' ? csvRow(input.records[i], results[i]) : jsonLine(input.records[i], results[i]);
+		const line =
+			format === 'csv'
+				? formatCsvRow(layout.row(input.records[i], results[i]), layout.delimiter)
+				: jsonLine(input.records[i], results[i]);
 		await writeLine(io.stdout, line);
 		counts.set(results[i].status, (counts.get(results[i].status) ?? 0) + 1);
 	}

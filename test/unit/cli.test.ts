@@ -87,6 +87,23 @@ describe('list-hygiene verify', () => {
 		expect(rows[0].mx).toBe('mx.good.test');
 	});
 
+	it('keeps every column and row of a CSV file, in its delimiter, and appends the verification columns', async () => {
+		const path = file(
+			'bulk.csv',
+			'Name;E-mail;status;Notes\r\n"Smith; Ann";ann@good.test;vip;"said ""hi""\nthen left"\r\nBob;bob@nullmx.test\r\nNobody;;lead;\r\n',
+		);
+		const { code, stdout } = await cli(['verify', path, '--format', 'csv', ...dnsFlags()]);
+		expect(code).toBe(0);
+		const rows = parse(stdout, { delimiter: ';', relax_column_count: false }) as string[][];
+		expect(rows[0].slice(0, 7)).toEqual(['Name', 'E-mail', 'status', 'Notes', 'verification_status', 'category', 'reason']);
+		expect(rows.slice(1).map((r) => r.slice(0, 7))).toEqual([
+			['Smith; Ann', 'ann@good.test', 'vip', 'said "hi"\nthen left', 'unknown', 'unknown', 'smtp_not_checked'],
+			['Bob', 'bob@nullmx.test', '', '', 'invalid', 'invalid', 'null_mx'],
+			['Nobody', '', 'lead', '', 'invalid', 'invalid', 'empty'],
+		]);
+		expect(new Set(rows.map((r) => r.length)).size).toBe(1);
+	});
+
 	it('takes the column named by --column', async () => {
 		const path = file('two.csv', 'work,home\nann@good.test,bob@nullmx.test\n');
 		const { stdout } = await cli(['verify', path, '--column', 'home', ...dnsFlags()]);
