@@ -118,4 +118,9 @@ export interface Platform {
 	members(api: ApiClient, listId: string, query: MemberQuery): AsyncIterable<Member[]>;
 	unsubscribe(api: ApiClient, listId: string, contacts: readonly ContactRef[]): Promise<WriteOutcome[]>;
 	delete(api: ApiClient, listId: string, contacts: readonly ContactRef[], options: { permanent?: boolean }): Promise<WriteOutcome[]>;
+	/**
+	 * Writes a tag naming a clean-up category (or, where the platform has no tags, a contact
+	 * property standing in for one). Present only on platforms that implement it.
+	 */
+	tag?(api: ApiClient, listId: string, contacts: readonly ContactRef[], tag: string): Promise<WriteOutcome[]>;
 }
