@@ -36,7 +36,7 @@ ${command === 'unsubscribe' || command === 'delete' ? 'FILE                 cont
 
 const STATUSES: readonly MemberStatus[] = ['subscribed', 'unsubscribed', 'cleaned', 'pending', 'transactional', 'archived', 'unknown'];
 
-async function readCredentials(file: string): Promise<CredentialFields> {
+export async function readCredentials(file: string): Promise<CredentialFields> {
 	let text: string;
 	try {
 		text = await readFile(file, 'utf8');
@@ -56,7 +56,7 @@ async function readCredentials(file: string): Promise<CredentialFields> {
 	return fields as CredentialFields;
 }
 
-function secretsOf(fields: CredentialFields): string[] {
+export function secretsOf(fields: CredentialFields): string[] {
 	return Object.values(fields).filter((v): v is string => typeof v === 'string' && v.length >= 4);
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 import { CliError } from './errors';
 import type { CliIo } from './io';
+import { cleanCommand } from './clean';
 import { platformCommand } from './platform';
 import { verifyCommand } from './verify';
 
@@ -16,6 +17,7 @@ Commands:
   members           the members of a list
   unsubscribe       unsubscribe contacts (JSON lines or CSV from a file or stdin)
   delete            delete contacts (archived where the platform can)
+  clean             read, verify and clean a list in one go (Verify only by default)
 
 Flags:
   -h, --help        show this help
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
 	members: (args, io) => platformCommand('members', args, io),
 	unsubscribe: (args, io) => platformCommand('unsubscribe', args, io),
 	delete: (args, io) => platformCommand('delete', args, io),
+	clean: cleanCommand,
 };
 
 function version(): string {

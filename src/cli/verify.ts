@@ -1,15 +1,13 @@
 // `list-hygiene verify [FILE|-]`: verifies the addresses of a file or stdin and prints one result
 // per address, as JSON lines or CSV.
-import { DnsConfigError } from '../verification/dns';
-import { Verifier } from '../verification/engine';
-import type { SmtpOptions } from '../verification/smtp/prober';
 import type { Verification } from '../verification/types';
-import { parseProxyUrl, ProxyConfigError, runWarnings } from '../verification/smtp/summary';
+import { runWarnings } from '../verification/smtp/summary';
 import { formatCsvRow } from '../util/csv';
 import { CliError } from './errors';
 import { readAddresses, type AddressInput, type AddressRecord } from './input';
 import type { CliIo } from './io';
-import { parseFlags, positiveInteger } from './flags';
+import { parseFlags } from './flags';
+import { VERIFIER_FLAGS, VERIFIER_FLAGS_HELP, verifierFromFlags } from './verifierFlags';
 
 export const VERIFY_HELP = `Usage: list-hygiene verify [FILE|-] [flags]
 
@@ -21,19 +19,7 @@ semicolon, tab or pipe separated) whose header names an email column.
 Flags:
   --format jsonl|csv        output format (default jsonl: one JSON object per address)
   --column NAME             the CSV column that holds the addresses (default: detected)
-  --dns-server HOST:PORT    DNS resolver to ask (IP with optional port; repeatable)
-  --timeout-ms N            time allowed for one DNS lookup or SMTP reply, in ms (default 5000 for
-                            DNS, 30000 for SMTP replies)
-  --no-smtp                 skip the SMTP check (addresses that pass get reason smtp_not_checked)
-  --smtp-port N             port of the mail servers (default 25)
-  --helo NAME               name to give in EHLO (default: this machine's host name)
-  --mail-from ADDR          envelope sender of the probe (default verify@<helo name>)
-  --concurrency N           SMTP sessions open at once (default 16)
-  --per-host N              SMTP sessions open at once to one mail host (default 1)
-  --greylist-retry SECONDS  probe greylisted addresses once more after this delay
-  --allow-private-networks  allow mail hosts on private, loopback and reserved addresses
-  --proxy URL               reach mail servers through a SOCKS5 proxy: socks5://user:pass@host:port
-  -h, --help                show this help
+${VERIFIER_FLAGS_HELP}  -h, --help                show this help
 `;
 
 /** The verification columns of CSV output, after the input's own columns when the input is CSV. */
@@ -81,14 +67,6 @@ function jsonLine(record: AddressRecord, v: Verification): string {
 	return JSON.stringify({ email: record.email, ...v, line: record.line });
 }
 
-function proxyFlag(value: string) {
-	try {
-		return parseProxyUrl(value);
-	} catch (error) {
-		if (error instanceof ProxyConfigError) throw new CliError(`--proxy: ${error.message}`, 2);
-		throw error;
-	}
-}
 
 /** Writes a line, waiting when the reader is slower than we are (large lists into a pipe). */
 async function writeLine(stream: NodeJS.WritableStream, line: string): Promise<void> {
@@ -99,17 +77,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
 	const { values, positionals } = parseFlags('verify', args, {
 		format: { type: 'string', default: 'jsonl' },
 		column: { type: 'string' },
-		'dns-server': { type: 'string', multiple: true },
-		'timeout-ms': { type: 'string' },
-		'no-smtp': { type: 'boolean' },
-		'smtp-port': { type: 'string' },
-		helo: { type: 'string' },
-		'mail-from': { type: 'string' },
-		concurrency: { type: 'string' },
-		'per-host': { type: 'string' },
-		'greylist-retry': { type: 'string' },
-		'allow-private-networks': { type: 'boolean' },
-		proxy: { type: 'string' },
+		...VERIFIER_FLAGS,
 		help: { type: 'boolean', short: 'h' },
 	});
 	if (values.help) {
@@ -123,36 +91,7 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
 	if (positionals.length > 1) {
 		throw new CliError(`verify takes one FILE (or - for stdin); got ${positionals.length}: ${positionals.join(' ')}.`, 2);
 	}
-	const timeoutMs = values['timeout-ms'] === undefined ? undefined : positiveInteger('--timeout-ms', values['timeout-ms'] as string);
-
-	const integer = (flag: string) => {
-		const value = values[flag] as string | undefined;
-		return value === undefined ? undefined : positiveInteger(`--${flag}`, value);
-	};
-	const port = integer('smtp-port');
-	if (port !== undefined && port > 65535) throw new CliError(`--smtp-port must be between 1 and 65535, not ${port}.`, 2);
-	const greylistRetry = integer('greylist-retry');
-	const smtp: SmtpOptions | false = values['no-smtp']
-		? false
-		: {
-				port,
-				heloName: values.helo as string | undefined,
-				mailFrom: values['mail-from'] as string | undefined,
-				commandTimeoutMs: timeoutMs,
-				concurrency: integer('concurrency'),
-				perHostConcurrency: integer('per-host'),
-				greylistRetryDelayMs: greylistRetry === undefined ? undefined : greylistRetry * 1000,
-				allowPrivateNetworks: values['allow-private-networks'] === true,
-				proxy: values.proxy === undefined ? undefined : proxyFlag(values.proxy as string),
-			};
-
-	let verifier: Verifier;
-	try {
-		verifier = new Verifier({ dns: { servers: values['dns-server'] as string[] | undefined, timeoutMs }, smtp });
-	} catch (error) {
-		if (error instanceof DnsConfigError) throw new CliError(`--dns-server: ${error.message}`, 2);
-		throw error;
-	}
+	const verifier = verifierFromFlags(values);
 
 	const input = await readAddresses(positionals[0] ?? '-', io.stdin, { column: values.column as string | undefined });
 	const results = await verifier.verifyBatch(input.records.map((r) => r.email));
