@@ -1,7 +1,8 @@
 // Constant Contact (API v3, OAuth2). Lists with member counts, members of a list page by page,
 // a global unsubscribe by a read-modify-write of the contact (the API has no partial update and no
-// bulk opt-out for ordinary apps), and deletes through the contact_delete bulk activity, polled to
-// its end so each contact's real outcome is reported. CC deletes are soft: contacts stay restorable.
+// bulk opt-out for ordinary apps), deletes through the contact_delete bulk activity, polled to
+// its end so each contact's real outcome is reported (CC deletes are soft: contacts stay
+// restorable), and tags through the contacts_taggings_add bulk activity, polled the same way.
 //
 // Sources: the official description (../shared/specs/constantcontact/v3_swagger.yml, 3.0.178) for
 // paths, parameters and bodies; the API guide for what the description leaves out (lists `limit` up
@@ -92,7 +93,9 @@ export function isThrottled(response: HttpResponse): boolean {
 
 export const CONSTANT_CONTACT_RETRY: RetryPolicy = {
 	...DEFAULT_RETRY_POLICY,
-	// The only POST is contact_delete: deleting a contact twice leaves it deleted, so a repeat is safe.
+	// Every POST may be repeated: deleting a contact twice leaves it deleted, adding a tag twice leaves
+	// it added once, and creating a tag that a lost reply had already made answers 409, which
+	// findOrCreateTag turns into a look-up of the tag.
 	methods: ['GET', 'PUT', 'DELETE', 'POST'],
 	backoffMs: 1000,
 	shouldRetry: (response) => {
@@ -105,9 +108,9 @@ export const CONSTANT_CONTACT_RETRY: RetryPolicy = {
 
 function hint(response: HttpResponse, operation: string): string | undefined {
 	const text = errorText(response.body);
-	const writes = /unsubscribe|delete/i.test(operation);
+	const writes = /unsubscribe|delete|tag contacts|create the tag/i.test(operation);
 	if (isDailyQuotaExhausted(response)) {
-		return 'Constant Contact’s daily limit of 10,000 requests for this app is used up; it resets at midnight UTC: run the rest then (an unsubscribe costs 2 requests per contact, a delete about 1 per 250 contacts).';
+		return 'Constant Contact’s daily limit of 10,000 requests for this app is used up; it resets at midnight UTC: run the rest then (an unsubscribe costs 2 requests per contact, a delete or a tag about 1 per 250 contacts).';
 	}
 	if (isThrottled(response)) {
 		return 'Constant Contact kept refusing more than 4 requests per second: another integration may be using the same app; try again later.';
@@ -187,10 +190,10 @@ function contactPath(contactId: string): string {
 	return `/contacts/${encodeURIComponent(contactId)}`;
 }
 
-async function findByEmail(api: ApiClient, operation: string, email: string): Promise<CcContact | undefined> {
+async function findByEmail(api: ApiClient, operation: string, email: string, include?: string): Promise<CcContact | undefined> {
 	// status=all: unsubscribed and deleted contacts too, so their state can be reported.
 	const wanted = email.trim().toLowerCase();
-	const request: ApiRequest = { method: 'GET', path: '/contacts', query: { email: wanted, status: 'all' } };
+	const request: ApiRequest = { method: 'GET', path: '/contacts', query: { email: wanted, status: 'all', ...(include ? { include } : {}) } };
 	const body = await api.request(operation, request);
 	if (!isObject(body) || !Array.isArray(body.contacts)) throw api.malformed(operation, request, 'no "contacts" array');
 	const matches = body.contacts.filter((c): c is CcContact => isObject(c) && String((c as CcContact).email_address?.address ?? '').toLowerCase() === wanted);
@@ -322,16 +325,19 @@ function parseActivity(api: ApiClient, operation: string, request: ApiRequest, b
 const FINAL_STATES = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
 
 /** Polls a bulk activity until it ends; undefined when it is still running after the last poll. */
-async function settle(api: ApiClient, activity: CcActivity): Promise<CcActivity | undefined> {
+async function settle(api: ApiClient, activity: CcActivity, operation = 'check the delete activity'): Promise<CcActivity | undefined> {
 	let current = activity;
 	for (let attempt = 0; !FINAL_STATES.has(current.state ?? ''); attempt++) {
 		if (attempt >= POLL_DELAYS_MS.length) return undefined;
 		await pause(api, POLL_DELAYS_MS[attempt]);
 		const request: ApiRequest = { method: 'GET', path: `/activities/${encodeURIComponent(activity.activity_id)}` };
-		current = parseActivity(api, 'check the delete activity', request, await api.request('check the delete activity', request));
+		current = parseActivity(api, operation, request, await api.request(operation, request));
 	}
 	return current;
 }
+
+/** About how long settle() polls, in minutes, for messages. */
+const POLL_MINUTES = Math.round(POLL_DELAYS_MS.reduce((a, b) => a + b, 0) / 60_000);
 
 const GONE = /not found|does not exist|doesn't exist|no longer exists|already deleted|invalid contact/i;
 
@@ -434,11 +440,273 @@ async function remove(api: ApiClient, _listId: string, contacts: readonly Contac
 		try {
 			const ended = await settle(api, activity);
 			if (!ended) {
-				const detail = `Constant Contact was still processing delete activity ${activity.activity_id} after about ${Math.round(POLL_DELAYS_MS.reduce((a, b) => a + b, 0) / 60_000)} minutes: not confirmed; run the clean-up again later to check.`;
+				const detail = `Constant Contact was still processing delete activity ${activity.activity_id} after about ${POLL_MINUTES} minutes: not confirmed; run the clean-up again later to check.`;
 				for (const id of batch) report(id, { outcome: 'failed', detail });
 				continue;
 			}
 			for (const [id, outcome] of await activityOutcomes(api, batch, ended)) report(id, outcome);
+		} catch (error) {
+			if (!(error instanceof PlatformApiError)) throw error;
+			for (const id of batch) report(id, { outcome: 'failed', detail: `Submitted as activity ${activity.activity_id}, but its end could not be read: ${failureDetail(error)}` });
+		}
+	}
+	return outcomes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tagging
+//
+// A Constant Contact tag has a name (list-hygiene:invalid) and an ID, and tagging takes the ID. The
+// tag must exist first: it is looked for by name (GET /contact_tags, 500 a page) and created only
+// when it is missing (POST /contact_tags), so running twice never makes a second tag; a 409 (made
+// meanwhile by another run, or the same name in other letter case: names are unique) sends us back
+// to the list. Then contacts_taggings_add activities of up to 500 contact IDs add it, each polled to
+// its end like contact_delete. The activity adds one tagging and changes nothing else of a contact.
+//
+// Which contacts already carry the tag, so that they are reported as `already`: a contact looked up
+// by email comes with its taggings (include=taggings, no extra request). For contacts given by ID,
+// whichever is cheaper: the tag's contacts (GET /contacts?tags=, 500 a page, as many pages as the
+// tag's contacts_count says) or each contact with its taggings (GET /contacts/{id}?include=taggings).
+// A tag created by this run has no contacts, so nothing is read.
+
+/** GET /contact_tags `limit`: up to 500. */
+const TAG_PAGE = 500;
+/** POST /activities/contacts_taggings_add `source.contact_ids`: maxItems 500. */
+const TAG_BATCH = 500;
+/** TagPost `name`: 1 to 255 characters. */
+const TAG_NAME_MAX = 255;
+
+interface CcTag {
+	tag_id: string;
+	name: string;
+	/** With include_count=true: the contacts that carry the tag. */
+	contacts_count?: number;
+}
+
+const hasTag = (contact: CcContact, tagId: string): boolean =>
+	Array.isArray(contact.taggings) && contact.taggings.some((t) => String(t).toLowerCase() === tagId.toLowerCase());
+
+/** The tag named `name`: an exact match, or else one that differs only in letter case; undefined when there is none. */
+async function findTag(api: ApiClient, name: string): Promise<CcTag | undefined> {
+	const operation = 'read tags';
+	let nearly: CcTag | undefined;
+	const pages = paginate<CcTag>(async (cursor) => {
+		if (cursor && !/^\/contact_tags\?/.test(cursor)) throw new Error(`Constant Contact: “${cursor}” is not a page of tags.`);
+		const request: ApiRequest = cursor ? { method: 'GET', path: cursor } : { method: 'GET', path: '/contact_tags', query: { limit: TAG_PAGE, include_count: true } };
+		const body = await api.request(operation, request);
+		if (!isObject(body) || !Array.isArray(body.tags)) throw api.malformed(operation, request, 'no "tags" array');
+		const items = body.tags
+			.filter((t): t is Record<string, unknown> => isObject(t) && typeof t.tag_id === 'string' && typeof t.name === 'string')
+			.map((t) => ({ tag_id: String(t.tag_id), name: String(t.name), ...(typeof t.contacts_count === 'number' ? { contacts_count: t.contacts_count } : {}) }));
+		return { items, next: nextPath(body) };
+	});
+	for await (const page of pages) {
+		const exact = page.find((t) => t.name === name);
+		if (exact) return exact;
+		nearly ??= page.find((t) => t.name.toLowerCase() === name.toLowerCase());
+	}
+	return nearly;
+}
+
+/** Finds the tag, or creates it once when it does not exist (idempotent: found first, and a 409 is looked up again). */
+async function findOrCreateTag(api: ApiClient, name: string): Promise<{ tag: CcTag; created: boolean }> {
+	const found = await findTag(api, name);
+	if (found) return { tag: found, created: false };
+	const operation = 'create the tag';
+	const request: ApiRequest = { method: 'POST', path: '/contact_tags', body: { name } };
+	const response = await api.send(operation, request);
+	if (response.status === 409) {
+		const made = await findTag(api, name);
+		if (made) return { tag: made, created: false };
+	}
+	if (response.status < 200 || response.status >= 300) throw api.errorFor(operation, request, response);
+	const body = response.body;
+	if (!isObject(body) || typeof body.tag_id !== 'string' || body.tag_id === '') throw api.malformed(operation, request, 'no tag_id');
+	return { tag: { tag_id: body.tag_id, name: typeof body.name === 'string' ? body.name : name, contacts_count: 0 }, created: true };
+}
+
+/** IDs (lower-cased) of the contacts that carry the tag, 500 a page. */
+async function taggedContactIds(api: ApiClient, tagId: string): Promise<Set<string>> {
+	const operation = 'read tagged contacts';
+	const ids = new Set<string>();
+	const pages = paginate<string>(async (cursor) => {
+		if (cursor && !/^\/contacts\?/.test(cursor)) throw new Error(`Constant Contact: “${cursor}” is not a page of contacts.`);
+		const request: ApiRequest = cursor ? { method: 'GET', path: cursor } : { method: 'GET', path: '/contacts', query: { tags: tagId, limit: MEMBER_PAGE } };
+		const body = await api.request(operation, request);
+		if (!isObject(body) || !Array.isArray(body.contacts)) throw api.malformed(operation, request, 'no "contacts" array');
+		const items = body.contacts.filter((c): c is CcContact => isObject(c) && typeof c.contact_id === 'string').map((c) => String(c.contact_id).toLowerCase());
+		return { items, next: nextPath(body) };
+	});
+	for await (const page of pages) for (const id of page) ids.add(id);
+	return ids;
+}
+
+const GONE_TAG = 'No such contact in Constant Contact (gone): not tagged.';
+const DELETED_TAG = 'Deleted in Constant Contact: not tagged.';
+
+/** One contact read with its taggings: tagged, not tagged, deleted, or gone. */
+async function contactTagging(api: ApiClient, operation: string, id: string, tagId: string): Promise<'tagged' | 'untagged' | 'deleted' | 'gone'> {
+	const request: ApiRequest = { method: 'GET', path: contactPath(id), query: { include: 'taggings' } };
+	const response = await api.send(operation, request);
+	if (response.status === 404) return 'gone';
+	if (response.status < 200 || response.status >= 300) throw api.errorFor(operation, request, response);
+	if (!isObject(response.body)) throw api.malformed(operation, request, 'the contact is not a JSON object');
+	const contact = response.body as CcContact;
+	if (contact.deleted_at) return 'deleted';
+	return hasTag(contact, tagId) ? 'tagged' : 'untagged';
+}
+
+/** What an ended tagging activity means for each of its contacts. */
+async function taggingOutcomes(api: ApiClient, ids: readonly string[], activity: CcActivity, tagId: string): Promise<Map<string, Outcome>> {
+	const outcomes = new Map<string, Outcome>();
+	const errors = (activity.activity_errors ?? []).map(String).filter((e) => e.trim() !== '');
+	const unattributed: string[] = [];
+	for (const message of errors) {
+		const named = ids.filter((id) => message.toLowerCase().includes(id.toLowerCase()));
+		if (named.length === 0) unattributed.push(message);
+		for (const id of named) outcomes.set(id, GONE.test(message) ? { outcome: 'skipped', contactId: id, detail: `${message} Not tagged.` } : { outcome: 'failed', contactId: id, detail: message });
+	}
+	const rest = ids.filter((id) => !outcomes.has(id));
+	const state = activity.state ?? '';
+	if (state === 'completed' && unattributed.length === 0) {
+		for (const id of rest) outcomes.set(id, { outcome: 'done', contactId: id });
+		return outcomes;
+	}
+	const said = unattributed.length > 0 ? unattributed.join(' | ') : `The tagging activity ${activity.activity_id} ended ${state}.`;
+	if (state !== 'completed' && activity.status?.items_completed_count === 0) {
+		for (const id of rest) outcomes.set(id, { outcome: 'failed', contactId: id, detail: said });
+		return outcomes;
+	}
+	// Errors that name no contact, or an activity that ended part way: read each contact to know.
+	await eachLimit(rest, UNSUBSCRIBE_CONCURRENCY, async (id) => {
+		try {
+			const now = await contactTagging(api, 'check a tagged contact', id, tagId);
+			if (now === 'tagged') outcomes.set(id, { outcome: 'done', contactId: id });
+			else if (now === 'gone') outcomes.set(id, { outcome: 'skipped', contactId: id, detail: GONE_TAG });
+			else outcomes.set(id, { outcome: 'failed', contactId: id, detail: said });
+		} catch (error) {
+			if (!(error instanceof PlatformApiError)) throw error;
+			outcomes.set(id, { outcome: 'failed', contactId: id, detail: `${said} (and its state could not be read: ${failureDetail(error)})` });
+		}
+	});
+	return outcomes;
+}
+
+async function tag(api: ApiClient, _listId: string, contacts: readonly ContactRef[], tagName: string): Promise<WriteOutcome[]> {
+	const operation = 'tag contacts';
+	const outcomes: WriteOutcome[] = new Array(contacts.length);
+	const set = (positions: readonly number[], outcome: Outcome) => {
+		for (const position of positions) outcomes[position] = { index: contacts[position].index, contactId: contacts[position].contactId, email: contacts[position].email, ...outcome };
+	};
+	const name = tagName.trim();
+	if (name === '' || name.length > TAG_NAME_MAX) {
+		const detail = `“${tagName}” cannot be a Constant Contact tag: a tag name has 1 to ${TAG_NAME_MAX} characters.`;
+		return contacts.map((ref) => ({ index: ref.index, ...skipped(ref, detail) }));
+	}
+
+	// Contact IDs to tag, each with the input positions that name it; and who still needs a look.
+	const byId = new Map<string, number[]>();
+	const addId = (id: string, positions: readonly number[]) => byId.set(id, [...(byId.get(id) ?? []), ...positions]);
+	const byEmail: number[][] = [];
+	for (const positions of groupRefs(contacts).values()) {
+		const ref = contacts[positions[0]];
+		const bad = unusable(ref);
+		if (bad) set(positions, bad);
+		else if (ref.contactId && UUID.test(ref.contactId)) addId(ref.contactId.toLowerCase(), positions);
+		else byEmail.push(positions);
+	}
+	if (byId.size === 0 && byEmail.length === 0) return outcomes;
+
+	let found: { tag: CcTag; created: boolean };
+	try {
+		found = await findOrCreateTag(api, name);
+	} catch (error) {
+		if (!(error instanceof PlatformApiError)) throw error;
+		const detail = failureDetail(error);
+		for (const positions of [...byId.values(), ...byEmail]) set(positions, { outcome: 'failed', detail });
+		return outcomes;
+	}
+	const tagId = found.tag.tag_id;
+	const alreadyDetail = `Already tagged ${found.tag.name}.`;
+
+	// Contacts looked up by email come with their taggings.
+	const seen = new Set<string>();
+	await eachLimit(byEmail, UNSUBSCRIBE_CONCURRENCY, async (positions) => {
+		const email = contacts[positions[0]].email ?? '';
+		try {
+			const contact = await findByEmail(api, operation, email, 'taggings');
+			if (!contact) set(positions, { outcome: 'skipped', detail: 'No contact with this email address in Constant Contact (gone): not tagged.' });
+			else if (typeof contact.contact_id !== 'string' || !UUID.test(contact.contact_id)) throw api.malformed(operation, { method: 'GET', path: '/contacts' }, 'a contact without a contact_id');
+			else if (contact.deleted_at) set(positions, { outcome: 'skipped', contactId: contact.contact_id, detail: DELETED_TAG });
+			else if (hasTag(contact, tagId)) set(positions, { outcome: 'already', contactId: contact.contact_id, detail: alreadyDetail });
+			else {
+				seen.add(contact.contact_id.toLowerCase());
+				addId(contact.contact_id.toLowerCase(), positions);
+			}
+		} catch (error) {
+			if (!(error instanceof PlatformApiError)) throw error;
+			set(positions, { outcome: 'failed', detail: failureDetail(error) });
+		}
+	});
+	const report = (id: string, outcome: Outcome) => {
+		const positions = byId.get(id) ?? [];
+		set(positions, { ...outcome, contactId: contacts[positions[0]]?.contactId ?? id });
+	};
+	const settled = (id: string, outcome: Outcome) => {
+		report(id, outcome);
+		byId.delete(id);
+	};
+
+	// Contacts given by ID: which of them carry the tag already (none, for a tag made just now).
+	const unknown = [...byId.keys()].filter((id) => !seen.has(id));
+	if (!found.created && found.tag.contacts_count !== 0 && unknown.length > 0) {
+		const pages = found.tag.contacts_count === undefined ? Infinity : Math.ceil(found.tag.contacts_count / MEMBER_PAGE);
+		if (pages <= unknown.length) {
+			try {
+				const tagged = await taggedContactIds(api, tagId);
+				for (const id of unknown) if (tagged.has(id)) settled(id, { outcome: 'already', detail: alreadyDetail });
+			} catch (error) {
+				if (!(error instanceof PlatformApiError)) throw error;
+				for (const id of unknown) settled(id, { outcome: 'failed', detail: failureDetail(error) });
+			}
+		} else {
+			await eachLimit(unknown, UNSUBSCRIBE_CONCURRENCY, async (id) => {
+				try {
+					const now = await contactTagging(api, operation, id, tagId);
+					if (now === 'tagged') settled(id, { outcome: 'already', detail: alreadyDetail });
+					else if (now === 'gone') settled(id, { outcome: 'skipped', detail: GONE_TAG });
+					else if (now === 'deleted') settled(id, { outcome: 'skipped', detail: DELETED_TAG });
+				} catch (error) {
+					if (!(error instanceof PlatformApiError)) throw error;
+					settled(id, { outcome: 'failed', detail: failureDetail(error) });
+				}
+			});
+		}
+	}
+
+	const ids = [...byId.keys()];
+	const batches: string[][] = [];
+	for (let start = 0; start < ids.length; start += TAG_BATCH) batches.push(ids.slice(start, start + TAG_BATCH));
+	// Submit every batch first (they run side by side at Constant Contact), then follow each to its end.
+	const submitted: Array<{ batch: string[]; activity: CcActivity }> = [];
+	for (const batch of batches) {
+		const request: ApiRequest = { method: 'POST', path: '/activities/contacts_taggings_add', body: { source: { contact_ids: batch }, tag_ids: [tagId] } };
+		try {
+			submitted.push({ batch, activity: parseActivity(api, operation, request, await api.request(operation, request)) });
+		} catch (error) {
+			if (!(error instanceof PlatformApiError)) throw error;
+			for (const id of batch) report(id, { outcome: 'failed', detail: failureDetail(error) });
+		}
+	}
+	for (const { batch, activity } of submitted) {
+		try {
+			const ended = await settle(api, activity, 'check the tagging activity');
+			if (!ended) {
+				const detail = `Constant Contact was still processing tagging activity ${activity.activity_id} after about ${POLL_MINUTES} minutes: not confirmed; run the clean-up again later to check.`;
+				for (const id of batch) report(id, { outcome: 'failed', detail });
+				continue;
+			}
+			for (const [id, outcome] of await taggingOutcomes(api, batch, ended, tagId)) report(id, outcome);
 		} catch (error) {
 			if (!(error instanceof PlatformApiError)) throw error;
 			for (const id of batch) report(id, { outcome: 'failed', detail: `Submitted as activity ${activity.activity_id}, but its end could not be read: ${failureDetail(error)}` });
@@ -467,8 +735,8 @@ export const constantcontact: Platform = {
 		// Deleted contacts can be revived (contact_delete description); the API has no purge.
 		deleteKind: 'archive',
 		permanentDelete: false,
-		// Tags exist (/activities/contacts_taggings_add) but this module does not write them yet.
-		tag: false,
+		// Tags: found or created by name, written by the contacts_taggings_add activity.
+		tag: true,
 		// GET /contacts takes lists + created_after.
 		newMemberPolling: true,
 	},
@@ -557,6 +825,7 @@ export const constantcontact: Platform = {
 
 	unsubscribe,
 	delete: remove,
+	tag,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -16,6 +16,15 @@
 //   falls short of the IDs sent, one batch read (POST /v3/marketing/contacts/batch) tells which are still
 //   there (failed) and which are gone (done, or already when the job deleted none). SendGrid has no
 //   archive: a delete is permanent, which the capabilities say.
+// - Tag: SendGrid's contacts have no tags, so a Text custom field stands in for one: the field
+//   list_hygiene_category holds the tag (e.g. "list-hygiene:invalid"), for segments on it. The field
+//   is created once, when GET /v3/marketing/field_definitions does not list it (POST, same path).
+//   Each contact is read first (by ID or by email, 100 a request): to know which already hold the
+//   value (already), and because the write is an upsert that would create a contact SendGrid no
+//   longer has. The write is PUT /v3/marketing/contacts (up to 30,000 contacts or 6 MB a request)
+//   with only the contact's identifiers and that one custom field ("any fields omitted from the
+//   request will remain as they were"), and its job is polled (GET .../contacts/imports/{job_id})
+//   to its end; a job that ends with errors is checked by reading the contacts back.
 // - Email-only refs resolve through POST /v3/marketing/contacts/search/emails (100 per request);
 //   ID-only refs that need an address (unsubscribe) through POST /v3/marketing/contacts/batch.
 import { promisify } from 'node:util';
@@ -39,6 +48,8 @@ const SUPPRESSION_BATCH = 1000; // POST /v3/asm/suppressions/global: no document
 const ID_BATCH = 100; // DELETE /v3/marketing/contacts?ids= and POST /v3/marketing/contacts/batch ("up to 100 IDs")
 const EMAIL_BATCH = 100; // POST /v3/marketing/contacts/search/emails ("up to 100 contacts")
 const UNSUBSCRIBES_PAGE = 500; // GET /v3/suppression/unsubscribes: "maximum page size … 500"
+const UPSERT_BATCH = 30_000; // PUT /v3/marketing/contacts: "up to 30,000 contacts, or 6MB of data, whichever is lower"
+const UPSERT_BYTES = 5_000_000; // a request body stays under the 6 MB
 const EXPORT_WAIT_MS = 15 * 60_000;
 const JOB_WAIT_MS = 10 * 60_000;
 
@@ -311,7 +322,29 @@ type Result = Pick<WriteOutcome, 'outcome' | 'detail'> & { contactId?: string; e
 
 interface Contact {
 	id: string;
+	/** The contact's primary address, lower-cased. */
 	email?: string;
+	/** Custom field values as SendGrid returns them. */
+	customFields?: Json;
+	/** Identifiers besides the email that an upsert must repeat to update this contact. */
+	identifiers?: Record<string, string>;
+}
+
+/** The other identifiers SendGrid may hold for a contact: "to update a contact, all of its existing identifiers must be present". */
+const OTHER_IDENTIFIERS = ['phone_number_id', 'external_id', 'anonymous_id'] as const;
+
+function contactFrom(record: Json, id: string, email: string | undefined): Contact {
+	const identifiers: Record<string, string> = {};
+	for (const key of OTHER_IDENTIFIERS) {
+		const value = text(record[key]);
+		if (value !== undefined) identifiers[key] = value;
+	}
+	return {
+		id,
+		email,
+		...(isObject(record.custom_fields) ? { customFields: record.custom_fields } : {}),
+		...(Object.keys(identifiers).length > 0 ? { identifiers } : {}),
+	};
 }
 
 function plausibleAddress(email: string): boolean {
@@ -367,7 +400,7 @@ async function contactsById(api: ApiClient, ids: readonly string[]): Promise<{ f
 		}
 		for (const contact of response.body.result.filter(isObject)) {
 			const id = text(contact.id);
-			if (id) found.set(id, { id, email: text(contact.email)?.toLowerCase() });
+			if (id) found.set(id, contactFrom(contact, id, text(contact.email)?.toLowerCase()));
 		}
 	}
 	return { found, failed };
@@ -412,7 +445,8 @@ async function contactsByEmail(api: ApiClient, emails: readonly string[]): Promi
 			for (const [email, entry] of Object.entries(response.body.result)) {
 				const contact = isObject(entry) && isObject(entry.contact) ? entry.contact : undefined;
 				const id = contact ? text(contact.id) : undefined;
-				if (id) found.set(email.toLowerCase(), { id, email: email.toLowerCase() });
+				// The searched address may be one of the contact's alternate_emails: its primary one is kept.
+				if (id && contact) found.set(email.toLowerCase(), contactFrom(contact, id, text(contact.email)?.toLowerCase() ?? email.toLowerCase()));
 			}
 			break;
 		}
@@ -556,6 +590,244 @@ async function deleteBatch(api: ApiClient, batch: readonly string[]): Promise<{ 
 	return { results };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Tag: a Text custom field standing in for a tag
+
+/** The custom field that holds the tag: SendGrid's contacts have no tags. */
+export const SENDGRID_TAG_FIELD = 'list_hygiene_category';
+
+interface FieldDefinition {
+	id: string;
+	name: string;
+	field_type: string;
+}
+
+// The custom field API is not among the descriptions in ../shared/specs (SendGrid publishes it as
+// tsg_mc_custom_fields_v3.json beside the contacts description, but it was not copied there), so
+// these two requests follow SendGrid's reference instead, and the conformance test leaves them out:
+// https://www.twilio.com/docs/sendgrid/api-reference/custom-fields/get-all-field-definitions
+// (GET /v3/marketing/field_definitions -> { custom_fields: [{ id, name, field_type }], reserved_fields })
+// https://www.twilio.com/docs/sendgrid/api-reference/custom-fields/create-custom-field-definition
+// (POST, same path, { name, field_type: "Text" | "Number" | "Date" } -> 200 { id, name, field_type };
+// names of letters, digits and underscores, unique regardless of letter case; up to 500 fields).
+async function fieldDefinitions(api: ApiClient): Promise<FieldDefinition[]> {
+	const operation = 'read custom fields';
+	const request: ApiRequest = { method: 'GET', path: '/v3/marketing/field_definitions' };
+	const body = await api.request(operation, request);
+	if (!isObject(body) || !Array.isArray(body.custom_fields)) throw api.malformed(operation, request, 'no "custom_fields" list');
+	return body.custom_fields
+		.filter(isObject)
+		.filter((f) => text(f.id) && typeof f.name === 'string')
+		.map((f) => ({ id: String(text(f.id)), name: String(f.name), field_type: String(f.field_type ?? '') }));
+}
+
+/** The tag field, created once when it does not exist yet (found first; a lost reply's duplicate is found again). */
+async function tagField(api: ApiClient): Promise<FieldDefinition> {
+	const find = (all: FieldDefinition[]) => all.find((f) => f.name.toLowerCase() === SENDGRID_TAG_FIELD);
+	let field = find(await fieldDefinitions(api));
+	if (!field) {
+		const operation = 'create the custom field';
+		const request: ApiRequest = { method: 'POST', path: '/v3/marketing/field_definitions', body: { name: SENDGRID_TAG_FIELD, field_type: 'Text' } };
+		const response = await api.send(operation, request);
+		if (response.status >= 200 && response.status < 300) {
+			const body = response.body;
+			if (!isObject(body) || !text(body.id)) throw api.malformed(operation, request, 'no field ID');
+			field = { id: String(text(body.id)), name: typeof body.name === 'string' ? body.name : SENDGRID_TAG_FIELD, field_type: String(body.field_type ?? 'Text') };
+		} else {
+			// A 400 may say the field exists after all (made meanwhile, or by a repeated request).
+			if (response.status === 400) field = find(await fieldDefinitions(api));
+			if (!field) throw api.errorFor(operation, request, response);
+		}
+	}
+	if (field.field_type.toLowerCase() !== 'text') {
+		const request: ApiRequest = { method: 'GET', path: '/v3/marketing/field_definitions' };
+		throw jobError(
+			api,
+			'read custom fields',
+			request,
+			`the custom field ${field.name} is a ${field.field_type} field, and a tag needs a Text one`,
+			`Rename or delete that field in SendGrid (Marketing → Custom Fields), then run again: a Text field ${SENDGRID_TAG_FIELD} will be created.`,
+		);
+	}
+	return field;
+}
+
+/** A contact's value of the tag field (SendGrid returns custom fields by name; by ID is accepted too). */
+function fieldValue(contact: Contact, field: FieldDefinition): unknown {
+	const values = contact.customFields ?? {};
+	if (field.id in values) return values[field.id];
+	const key = Object.keys(values).find((k) => k.toLowerCase() === field.name.toLowerCase());
+	return key === undefined ? undefined : values[key];
+}
+
+/** The upsert entry that writes the field and nothing else: the contact's identifiers and the one custom field. */
+function upsertEntry(contact: Contact, field: FieldDefinition, value: string): Json {
+	return { email: contact.email, ...(contact.identifiers ?? {}), custom_fields: { [field.id]: value } };
+}
+
+/** Contacts in requests of at most 30,000 and about 5 MB. */
+function upsertBatches(contacts: readonly Contact[], size: (contact: Contact) => number): Contact[][] {
+	const batches: Contact[][] = [];
+	let current: Contact[] = [];
+	let bytes = 0;
+	for (const contact of contacts) {
+		const length = size(contact) + 1;
+		if (current.length > 0 && (current.length >= UPSERT_BATCH || bytes + length > UPSERT_BYTES)) {
+			batches.push(current);
+			current = [];
+			bytes = 0;
+		}
+		current.push(contact);
+		bytes += length;
+	}
+	if (current.length > 0) batches.push(current);
+	return batches;
+}
+
+/** One upsert job writing the tag field, followed to its end; each contact ID's outcome. */
+async function upsertBatch(api: ApiClient, first: readonly Contact[], field: FieldDefinition, value: string): Promise<{ results: Map<string, Result>; refused?: string }> {
+	const operation = 'tag contacts';
+	const results = new Map<string, Result>();
+	let batch = [...first];
+	let request: ApiRequest;
+	let response: HttpResponse;
+	for (let attempt = 0; ; attempt++) {
+		request = { method: 'PUT', path: '/v3/marketing/contacts', body: { contacts: batch.map((c) => upsertEntry(c, field, value)) } };
+		try {
+			response = await api.send(operation, request);
+		} catch (error) {
+			for (const c of batch) results.set(c.id, { outcome: 'failed', detail: failureMessage(error) });
+			return { results };
+		}
+		if (response.status === 400 && attempt === 0) {
+			// A 400 names the entries it refuses (contacts[3].email): set them aside, send the rest again.
+			const named = namedInErrors(response.body, batch.map((c) => c.email ?? c.id));
+			if (named.size > 0 && named.size < batch.length) {
+				for (const c of batch) {
+					const message = named.get(c.email ?? c.id);
+					if (message !== undefined) results.set(c.id, { outcome: 'failed', detail: `SendGrid refused the contact: ${message}` });
+				}
+				batch = batch.filter((c) => !named.has(c.email ?? c.id));
+				continue;
+			}
+		}
+		break;
+	}
+	if (response.status < 200 || response.status >= 300) {
+		const message = api.errorFor(operation, request, response).message;
+		for (const c of batch) results.set(c.id, { outcome: 'failed', detail: message });
+		return { results, refused: isAuthFailure(response) ? message : undefined };
+	}
+	const jobId = isObject(response.body) ? text(response.body.job_id) : undefined;
+	if (!jobId) {
+		const message = api.malformed(operation, request, 'no job_id').message;
+		for (const c of batch) results.set(c.id, { outcome: 'failed', detail: `${message} The contacts may still be tagged.` });
+		return { results };
+	}
+	let job: Json | undefined;
+	let note: string | undefined;
+	try {
+		job = await pollJob(api, 'check the tag job', `/v3/marketing/contacts/imports/${encodeURIComponent(jobId)}`, (j) => j.status !== 'pending', JOB_WAIT_MS);
+	} catch (error) {
+		note = `SendGrid accepted the tag, but its job could not be followed: ${failureMessage(error)}`;
+	}
+	if (job?.status === 'completed') {
+		for (const c of batch) results.set(c.id, { outcome: 'done' });
+		return { results };
+	}
+	if (job) {
+		const counts = isObject(job.results) ? job.results : {};
+		const errored = typeof counts.errored_count === 'number' ? ` with ${counts.errored_count} of ${batch.length} contacts in error` : '';
+		note = `SendGrid’s tag job ended "${String(job.status)}"${errored}`;
+	} else {
+		note ??= `SendGrid’s tag job was still running after ${JOB_WAIT_MS / 60_000} minutes; it may still tag them`;
+	}
+	// The job did not confirm every contact: read them back to tell which hold the value now.
+	const { found, failed } = await contactsById(api, batch.map((c) => c.id));
+	for (const c of batch) {
+		const lookup = failed.get(c.id);
+		const now = found.get(c.id);
+		if (lookup !== undefined) results.set(c.id, { outcome: 'failed', detail: `${note}; checking the contact failed: ${lookup}` });
+		else if (!now) results.set(c.id, { outcome: 'skipped', detail: 'No SendGrid contact has this ID any more (deleted meanwhile): not tagged' });
+		else if (fieldValue(now, field) === value) results.set(c.id, { outcome: 'done' });
+		else results.set(c.id, { outcome: 'failed', detail: `${note}, and the contact does not hold the value` });
+	}
+	return { results };
+}
+
+async function tagContacts(api: ApiClient, contacts: readonly ContactRef[], tag: string): Promise<WriteOutcome[]> {
+	const results: Result[] = new Array(contacts.length);
+	const found: (Contact | undefined)[] = new Array(contacts.length);
+	const finish = () =>
+		contacts.map((contact, i) => {
+			const result = results[i] ?? { outcome: 'failed' as const, detail: 'No outcome' };
+			return outcomeFor(contact, { ...result, contactId: result.contactId ?? found[i]?.id, email: result.email ?? found[i]?.email });
+		});
+	const value = tag.trim();
+	const idOf = contacts.map((c) => text(c.contactId));
+	const emailOf = contacts.map((c, i) => (idOf[i] === undefined ? text(c.email)?.toLowerCase() : undefined));
+	contacts.forEach((_c, i) => {
+		if (value === '') results[i] = { outcome: 'skipped', detail: 'The tag is empty: nothing to write' };
+		else if (idOf[i] === undefined && emailOf[i] === undefined) results[i] = { outcome: 'skipped', detail: 'The item has neither a contact ID nor an email address' };
+	});
+	if (results.filter(Boolean).length === contacts.length) return finish();
+
+	let field: FieldDefinition;
+	try {
+		field = await tagField(api);
+	} catch (error) {
+		contacts.forEach((_c, i) => (results[i] ??= { outcome: 'failed', detail: failureMessage(error) }));
+		return finish();
+	}
+
+	// Every contact is read first: the upsert would create one SendGrid no longer has, and a contact
+	// that holds the value already is not written again.
+	const ids = [...new Set(idOf.filter((id, i): id is string => id !== undefined && !results[i]))];
+	const emails = [...new Set(emailOf.filter((e, i): e is string => e !== undefined && !results[i]))];
+	const byId = ids.length > 0 ? await contactsById(api, ids) : undefined;
+	const byEmail = emails.length > 0 ? await contactsByEmail(api, emails) : undefined;
+	const toWrite = new Map<string, Contact>();
+	contacts.forEach((_c, i) => {
+		if (results[i]) return;
+		const id = idOf[i];
+		const email = emailOf[i];
+		const lookup = id !== undefined ? byId : byEmail;
+		const key = (id ?? email) as string;
+		const failure = lookup?.failed.get(key);
+		const contact = lookup?.found.get(key);
+		if (failure !== undefined) results[i] = { outcome: 'failed', detail: failure };
+		else if (!contact) {
+			results[i] = {
+				outcome: 'skipped',
+				detail: `No SendGrid contact has this ${id !== undefined ? 'ID' : 'address'} (deleted?): not tagged, as writing it would create a contact`,
+			};
+		} else if (!contact.email) {
+			found[i] = contact;
+			results[i] = { outcome: 'skipped', detail: 'This SendGrid contact has no email address: not tagged' };
+		} else {
+			found[i] = contact;
+			if (fieldValue(contact, field) === value) results[i] = { outcome: 'already', detail: `${field.name} is already ${value}` };
+			else toWrite.set(contact.id, contact);
+		}
+	});
+
+	const written = new Map<string, Result>();
+	let refused: string | undefined;
+	for (const batch of upsertBatches([...toWrite.values()], (c) => Buffer.byteLength(JSON.stringify(upsertEntry(c, field, value))))) {
+		if (refused !== undefined) {
+			for (const c of batch) written.set(c.id, { outcome: 'skipped', detail: `Not attempted after an earlier batch was refused: ${refused}` });
+			continue;
+		}
+		const batchResult = await upsertBatch(api, batch, field, value);
+		for (const [id, result] of batchResult.results) written.set(id, result);
+		refused = batchResult.refused;
+	}
+	contacts.forEach((_c, i) => {
+		if (!results[i] && found[i]) results[i] = written.get(found[i]!.id) ?? { outcome: 'failed', detail: 'No outcome' };
+	});
+	return finish();
+}
+
 function outcomeFor(ref: ContactRef, result: Result): WriteOutcome {
 	const outcome: WriteOutcome = { index: ref.index, outcome: result.outcome };
 	const contactId = text(ref.contactId) ?? result.contactId;
@@ -571,8 +843,10 @@ function outcomeFor(ref: ContactRef, result: Result): WriteOutcome {
 const retry: RetryPolicy = {
 	limit: 4,
 	// Every request this module sends may be repeated: adding an address to the global unsubscribes
-	// twice leaves one entry, deleting an ID twice leaves it deleted, the POSTs that read (search,
-	// batch) change nothing, and a repeated export request only starts a second export.
+	// twice leaves one entry, deleting an ID twice leaves it deleted, writing the tag field twice
+	// writes the same value, the POSTs that read (search, batch) change nothing, a repeated export
+	// request only starts a second export, and creating the tag field again is refused (400) and
+	// answered by finding the field.
 	methods: ['GET', 'POST', 'PUT', 'DELETE'],
 	statusCodes: [408, 429, 500, 502, 503, 504],
 	maxRetryAfterMs: 120_000,
@@ -588,7 +862,7 @@ function scopeHint(operation: string): string {
 	if (/global unsubscribes/i.test(operation)) {
 		return 'The API key lacks the suppression.unsubscribes.read scope (Suppressions: Read Access) needed to filter by status: give the key that scope, or read without a status filter.';
 	}
-	if (/delete/i.test(operation)) {
+	if (/delete|tag contacts|create the custom field/i.test(operation)) {
 		return 'The API key may read but not change Marketing contacts: give the key Marketing: Full Access (the marketing.* scopes), or use Verify only.';
 	}
 	return 'The API key lacks the marketing.read scope (Marketing: Read Access): give the key that scope in Settings → API Keys.';
@@ -604,7 +878,8 @@ export const sendgrid: Platform = {
 		// recommends exporting your contacts regularly as a backup to avoid issues or lost data").
 		deleteKind: 'permanent',
 		permanentDelete: false,
-		tag: false,
+		// A Text custom field (list_hygiene_category) stands in for a tag.
+		tag: true,
 		newMemberPolling: false,
 	},
 	limits: {
@@ -752,5 +1027,9 @@ export const sendgrid: Platform = {
 			const result = results[i] ?? (id !== undefined ? outcomes.get(id) : undefined) ?? { outcome: 'failed' as const, detail: 'No outcome' };
 			return outcomeFor(contact, { ...result, contactId: result.contactId ?? id });
 		});
+	},
+
+	async tag(api, _listId, contacts, tag) {
+		return tagContacts(api, contacts, tag);
 	},
 };

@@ -3,7 +3,11 @@
 // endpoint. Writes change the state, so a later read shows them. It follows the documented
 // semantics where they matter to us: PUT /contacts/{id} nulls omitted core properties and keeps
 // omitted sub-resources; contact_delete is an activity that ends after `activityPolls` polls and
-// soft-deletes (deleted_at); a PUT revives a deleted contact.
+// soft-deletes (deleted_at); a PUT revives a deleted contact. Tags (/contact_tags) have unique names
+// regardless of letter case (a duplicate answers 409); contacts_taggings_add is an activity like
+// contact_delete that adds tag IDs to the contacts' taggings and changes nothing else of them.
+// Where Constant Contact's behaviour is not documented the fake picks one: tagging a deleted contact
+// tags it and leaves it deleted; an unknown contact ID is reported in activity_errors as not found.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -53,10 +57,22 @@ export interface FakeCcList {
 	updated_at?: string;
 }
 
+export interface FakeCcTag {
+	tag_id: string;
+	name: string;
+	tag_source?: string;
+	created_at?: string;
+	updated_at?: string;
+}
+
 export interface FakeCcActivity {
 	activity_id: string;
+	/** contact_delete (the default) or contacts_taggings_add. */
+	kind?: 'contact_delete' | 'contacts_taggings_add';
 	state: 'initialized' | 'processing' | 'completed' | 'failed';
 	contact_ids: string[];
+	/** The tags a contacts_taggings_add activity adds. */
+	tag_ids?: string[];
 	activity_errors: string[];
 	polls: number;
 	created_at: string;
@@ -83,6 +99,7 @@ export interface FakeCcRequest {
 
 export interface FakeCcState {
 	lists: FakeCcList[];
+	tags: FakeCcTag[];
 	contacts: Map<string, FakeCcContact>;
 	activities: Map<string, FakeCcActivity>;
 	clientId: string;
@@ -96,12 +113,15 @@ export interface FakeCcState {
 	activityPolls: number;
 	/** Contact IDs a delete activity fails on, with the message it reports for each. */
 	deleteErrors: Map<string, string>;
+	/** Contact IDs a tagging activity fails on, with the message it reports for each. */
+	tagErrors: Map<string, string>;
 	/** Scripted answers for the next matching API requests (after authentication). */
 	failures: FakeCcFailure[];
 }
 
 export interface FakeCcSeed {
 	lists?: FakeCcList[];
+	tags?: FakeCcTag[];
 	contacts?: FakeCcContact[];
 	clientId?: string;
 	clientSecret?: string;
@@ -132,10 +152,13 @@ export const FAKE_CC_LIST_IDS = {
 	empty: '1d4a2b7e-0000-4000-8000-000000000003',
 };
 
+/** The seed's one tag, carried by every seeded contact. */
+export const FAKE_CC_TAG_IDS = { vip: '7a000000-0000-4000-8000-000000000001' };
+
 const contactId = (n: number) => `c0ffee00-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 /** A small account: three lists, six contacts with every kind of field filled in. */
-export function defaultCcSeed(): Required<Pick<FakeCcSeed, 'lists' | 'contacts'>> {
+export function defaultCcSeed(): Required<Pick<FakeCcSeed, 'lists' | 'contacts' | 'tags'>> {
 	const { newsletter, customers, empty } = FAKE_CC_LIST_IDS;
 	const at = '2024-03-01T10:00:00Z';
 	const person = (n: number, first: string, email: string, permission: string, lists: string[], extra: Partial<FakeCcContact> = {}): FakeCcContact => ({
@@ -156,7 +179,7 @@ export function defaultCcSeed(): Required<Pick<FakeCcSeed, 'lists' | 'contacts'>
 		list_memberships: lists,
 		phone_numbers: [{ phone_number_id: `a1000000-0000-4000-8000-00000000000${n}`, phone_number: `+1-555-000-000${n}`, kind: 'mobile', created_at: at, updated_at: at }],
 		street_addresses: [{ street_address_id: `ad000000-0000-4000-8000-00000000000${n}`, kind: 'home', street: `${n} Main St`, city: 'Springfield', state: 'IL', postal_code: '62701', country: 'United States', created_at: at, updated_at: at }],
-		taggings: ['7a000000-0000-4000-8000-000000000001'],
+		taggings: [FAKE_CC_TAG_IDS.vip],
 		notes: [{ note_id: `0e000000-0000-4000-8000-00000000000${n}`, created_at: at, content: `Met at fair ${n}` }],
 		sms_channel: { sms_channel_id: `5c000000-0000-4000-8000-00000000000${n}`, sms_address: `555000000${n}`, dial_code: '1', country_code: 'US', sms_channel_consents: [{ sms_consent_permission: 'explicit', consent_type: 'promotional_sms' }] },
 		...extra,
@@ -167,6 +190,7 @@ export function defaultCcSeed(): Required<Pick<FakeCcSeed, 'lists' | 'contacts'>
 			{ list_id: customers, name: 'Customers 2024', created_at: at, updated_at: at },
 			{ list_id: empty, name: 'Webinar (empty)', created_at: at, updated_at: at },
 		],
+		tags: [{ tag_id: FAKE_CC_TAG_IDS.vip, name: 'VIP', tag_source: 'Account', created_at: at, updated_at: at }],
 		contacts: [
 			person(1, 'Ada', 'ada@example.com', 'explicit', [newsletter, customers]),
 			person(2, 'Ben', 'ben@mailinator.com', 'implicit', [newsletter]),
@@ -183,6 +207,9 @@ const CORE = ['first_name', 'last_name', 'job_title', 'company_name', 'birthday_
 const SUBRESOURCES = ['custom_fields', 'list_memberships', 'phone_numbers', 'street_addresses', 'taggings', 'notes', 'sms_channel'] as const;
 const INCLUDABLE = new Set(['custom_fields', 'list_memberships', 'phone_numbers', 'street_addresses', 'taggings', 'notes']);
 const MAILABLE = new Set(['explicit', 'implicit']);
+
+type PageKind = 'contacts' | 'lists' | 'tags';
+const PAGE_PATHS: Record<PageKind, string> = { contacts: 'contacts', lists: 'contact_lists', tags: 'contact_tags' };
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 const now = () => new Date().toISOString();
@@ -215,6 +242,7 @@ export async function startFakeConstantContact(seed: FakeCcSeed = {}): Promise<F
 	const base = defaultCcSeed();
 	const state: FakeCcState = {
 		lists: clone(seed.lists ?? base.lists),
+		tags: clone(seed.tags ?? base.tags),
 		contacts: new Map(clone(seed.contacts ?? base.contacts).map((c) => [c.contact_id, c])),
 		activities: new Map(),
 		clientId: seed.clientId ?? 'fake-client-id',
@@ -225,12 +253,13 @@ export async function startFakeConstantContact(seed: FakeCcSeed = {}): Promise<F
 		revoked: new Set(),
 		activityPolls: seed.activityPolls ?? 1,
 		deleteErrors: new Map(),
+		tagErrors: new Map(),
 		failures: [],
 	};
 	const requests: FakeCcRequest[] = [];
 	const tokenPath = seed.tokenPath ?? '/oauth2/default/v1/token';
 	const revokePath = seed.revokePath ?? '/oauth2/default/v1/revoke';
-	const cursors = new Map<string, { kind: 'contacts' | 'lists'; query: URLSearchParams; offset: number }>();
+	const cursors = new Map<string, { kind: PageKind; query: URLSearchParams; offset: number }>();
 
 	const clientAuthorized = (req: IncomingMessage, params: Record<string, string>): boolean => {
 		const header = req.headers.authorization ?? '';
@@ -242,7 +271,7 @@ export async function startFakeConstantContact(seed: FakeCcSeed = {}): Promise<F
 		return params.client_id === state.clientId && (params.client_secret === undefined || params.client_secret === state.clientSecret);
 	};
 
-	const page = <T>(kind: 'contacts' | 'lists', query: URLSearchParams, all: T[], max: number, res: ServerResponse, wrap: (items: T[], next?: string) => unknown) => {
+	const page = <T>(kind: PageKind, query: URLSearchParams, all: T[], max: number, res: ServerResponse, wrap: (items: T[], next?: string) => unknown) => {
 		let offset = 0;
 		let effective = query;
 		const cursor = query.get('cursor');
@@ -259,7 +288,7 @@ export async function startFakeConstantContact(seed: FakeCcSeed = {}): Promise<F
 		if (offset + limit < all.length) {
 			const token = Buffer.from(randomUUID()).toString('base64url');
 			cursors.set(token, { kind, query: effective, offset: offset + limit });
-			next = `/v3/${kind === 'contacts' ? 'contacts' : 'contact_lists'}?cursor=${token}`;
+			next = `/v3/${PAGE_PATHS[kind]}?cursor=${token}`;
 		}
 		return send(res, 200, wrap(items, next));
 	};
@@ -283,6 +312,7 @@ export async function startFakeConstantContact(seed: FakeCcSeed = {}): Promise<F
 	};
 
 	const processActivity = (activity: FakeCcActivity) => {
+		if (activity.kind === 'contacts_taggings_add') return processTagging(activity);
 		for (const id of activity.contact_ids) {
 			const scripted = state.deleteErrors.get(id);
 			const contact = state.contacts.get(id);
@@ -295,6 +325,28 @@ export async function startFakeConstantContact(seed: FakeCcSeed = {}): Promise<F
 		}
 		activity.state = 'completed';
 	};
+
+	const processTagging = (activity: FakeCcActivity) => {
+		for (const id of activity.contact_ids) {
+			const scripted = state.tagErrors.get(id);
+			const contact = state.contacts.get(id);
+			if (scripted) activity.activity_errors.push(scripted);
+			else if (!contact) activity.activity_errors.push(`Contact ${id} not found.`);
+			else {
+				const missing = (activity.tag_ids ?? []).filter((t) => !contact.taggings?.includes(t));
+				if (missing.length === 0) continue;
+				contact.taggings = [...(contact.taggings ?? []), ...missing];
+				contact.updated_at = now();
+			}
+		}
+		activity.state = 'completed';
+	};
+
+	const tagsView = (countMode: boolean) =>
+		state.tags.map((tag) => ({
+			...clone(tag),
+			...(countMode ? { contacts_count: [...state.contacts.values()].filter((c) => !c.deleted_at && c.taggings?.includes(tag.tag_id)).length } : {}),
+		}));
 
 	const activityView = (activity: FakeCcActivity) => ({
 		activity_id: activity.activity_id,
@@ -347,11 +399,13 @@ export async function startFakeConstantContact(seed: FakeCcSeed = {}): Promise<F
 			const lists = (effective.get('lists') ?? '').split(',').filter(Boolean);
 			const statuses = (effective.get('status') ?? '').split(',').filter(Boolean);
 			const email = effective.get('email')?.toLowerCase();
+			const tags = (effective.get('tags') ?? '').split(',').filter(Boolean).map((t) => t.toLowerCase());
 			const include = new Set((effective.get('include') ?? '').split(',').filter((i) => INCLUDABLE.has(i)));
 			if (lists.some((l) => !state.lists.some((list) => list.list_id === l))) return send(res, 404, apiError('contacts.api.not_found', 'The requested list was not found.'));
 			const found = [...state.contacts.values()]
 				.filter((c) => inList(c, lists) && hasStatus(c, statuses))
 				.filter((c) => email === undefined || c.email_address?.address.toLowerCase() === email)
+				.filter((c) => tags.length === 0 || tags.some((t) => c.taggings?.some((own) => own.toLowerCase() === t)))
 				.map((c) => view(c, include));
 			return page('contacts', query, found, 500, res, (items, next) => ({ contacts: items, ...(next ? { _links: { next: { href: next } } } : {}) }));
 		}
@@ -402,12 +456,56 @@ export async function startFakeConstantContact(seed: FakeCcSeed = {}): Promise<F
 			}
 		}
 
+		if (method === 'GET' && path === '/contact_tags') {
+			const effective = query.get('cursor') ? (cursors.get(query.get('cursor') ?? '')?.query ?? query) : query;
+			const tags = tagsView(effective.get('include_count') === 'true');
+			return page('tags', query, tags, 500, res, (items, next) => ({ tags: items, ...(next ? { _links: { next: { href: next } } } : {}) }));
+		}
+
+		if (method === 'POST' && path === '/contact_tags') {
+			const input = body as { name?: unknown; tag_source?: unknown } | undefined;
+			const name = typeof input?.name === 'string' ? input.name : '';
+			if (name.length < 1 || name.length > 255) return send(res, 400, apiError('contacts.api.validation.error', 'name must be 1 to 255 characters.'));
+			if (state.tags.some((t) => t.name.toLowerCase() === name.toLowerCase())) return send(res, 409, apiError('contacts.api.conflict', `A tag named ${name} already exists.`));
+			const at = now();
+			const tag: FakeCcTag = { tag_id: randomUUID(), name, ...(typeof input?.tag_source === 'string' ? { tag_source: input.tag_source } : {}), created_at: at, updated_at: at };
+			state.tags.push(tag);
+			return send(res, 201, { ...clone(tag), contacts_count: 0 });
+		}
+
+		if (method === 'POST' && path === '/activities/contacts_taggings_add') {
+			const input = body as { source?: { contact_ids?: unknown }; tag_ids?: unknown } | undefined;
+			const ids = input?.source?.contact_ids;
+			const tagIds = input?.tag_ids;
+			if (!Array.isArray(ids) || ids.length === 0 || ids.length > 500 || !ids.every((id) => typeof id === 'string')) {
+				return send(res, 400, apiError('contacts.api.validation.error', 'source.contact_ids must hold 1 to 500 contact IDs (other sources are not supported by this fake).'));
+			}
+			if (!Array.isArray(tagIds) || tagIds.length === 0 || tagIds.length > 50 || !tagIds.every((id) => typeof id === 'string')) {
+				return send(res, 400, apiError('contacts.api.validation.error', 'tag_ids must hold 1 to 50 tag IDs.'));
+			}
+			const unknown = (tagIds as string[]).find((id) => !state.tags.some((t) => t.tag_id === id));
+			if (unknown) return send(res, 404, apiError('contacts.api.not_found', `Tag ${unknown} was not found.`));
+			const activity: FakeCcActivity = {
+				activity_id: randomUUID(),
+				kind: 'contacts_taggings_add',
+				state: 'initialized',
+				contact_ids: ids as string[],
+				tag_ids: tagIds as string[],
+				activity_errors: [],
+				polls: 0,
+				created_at: now(),
+			};
+			state.activities.set(activity.activity_id, activity);
+			if (state.activityPolls <= 0) processActivity(activity);
+			return send(res, 201, activityView(activity));
+		}
+
 		if (method === 'POST' && path === '/activities/contact_delete') {
 			const ids = (body as { contact_ids?: unknown } | undefined)?.contact_ids;
 			if (!Array.isArray(ids) || ids.length === 0 || ids.length > 500 || !ids.every((id) => typeof id === 'string')) {
 				return send(res, 400, apiError('contacts.api.validation.error', 'contact_ids must hold 1 to 500 contact IDs (list_ids is not supported by this fake).'));
 			}
-			const activity: FakeCcActivity = { activity_id: randomUUID(), state: 'initialized', contact_ids: ids as string[], activity_errors: [], polls: 0, created_at: now() };
+			const activity: FakeCcActivity = { activity_id: randomUUID(), kind: 'contact_delete', state: 'initialized', contact_ids: ids as string[], activity_errors: [], polls: 0, created_at: now() };
 			state.activities.set(activity.activity_id, activity);
 			if (state.activityPolls <= 0) processActivity(activity);
 			return send(res, 201, activityView(activity));

@@ -7,7 +7,13 @@
 // - POST /v3/asm/suppressions/global answers with the addresses it newly added (not those already there);
 // - a delete job's deleted_count counts the contacts it really deleted (unknown IDs are ignored);
 // - export files are gzip-compressed and served with Content-Encoding: gzip from a pre-signed path that
-//   needs its X-Amz-Signature, not the API key.
+//   needs its X-Amz-Signature, not the API key;
+// - custom field definitions (GET/POST /v3/marketing/field_definitions) get IDs like "e3_T"; contacts
+//   hold custom field values by field name, as SendGrid returns them; PUT /v3/marketing/contacts takes
+//   them by field ID, refuses an unknown field ID or a bad address up front (400 naming contacts[i]),
+//   and its upsert job runs at a poll: it changes only the fields sent, finds contacts by email, and
+//   creates a contact for an unknown address (as SendGrid does); addresses in `upsertErrors` end the
+//   job "errored" and are left unchanged.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +38,12 @@ export interface FakeList {
 	name: string;
 }
 
+export interface FakeFieldDefinition {
+	id: string;
+	name: string;
+	field_type: 'Text' | 'Number' | 'Date';
+}
+
 export interface SendGridFakeSeed {
 	apiKey?: string;
 	/** What GET /v3/scopes answers. */
@@ -44,7 +56,9 @@ export interface SendGridFakeSeed {
 	/** How many polls an export or delete job answers "pending" before it is done. */
 	pendingPolls?: number;
 	/** Operations answered with 403 "access forbidden", as for a key without the scope. */
-	forbid?: Array<'read' | 'export' | 'unsubscribe' | 'delete'>;
+	forbid?: Array<'read' | 'export' | 'unsubscribe' | 'delete' | 'write'>;
+	/** Custom field definitions; by default one per custom field the contacts hold (Text or Number). */
+	customFields?: FakeFieldDefinition[];
 }
 
 interface ExportJob {
@@ -55,6 +69,19 @@ interface ExportJob {
 	count: number;
 	created: string;
 }
+
+interface UpsertJob {
+	id: string;
+	polls: number;
+	contacts: Json[];
+	listIds: string[];
+	results?: Record<string, number>;
+	status?: 'completed' | 'errored' | 'failed';
+	started: string;
+	finished?: string;
+}
+
+type Json = Record<string, unknown>;
 
 interface DeleteJob {
 	id: string;
@@ -75,6 +102,10 @@ export interface SendGridFakeState {
 	globalUnsubscribes: Map<string, number>;
 	exports: Map<string, ExportJob>;
 	jobs: Map<string, DeleteJob>;
+	upserts: Map<string, UpsertJob>;
+	fieldDefinitions: FakeFieldDefinition[];
+	/** Addresses (lower case) an upsert job fails on, with the message it gives. */
+	upsertErrors: Map<string, string>;
 	pendingPolls: number;
 	forbid: Set<string>;
 }
@@ -193,6 +224,20 @@ const errors = (message: string, field: string | null = null) => ({ errors: [{ f
 
 const plausible = (email: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
 
+const RESERVED_FIELDS = ['first_name', 'last_name', 'email', 'alternate_emails', 'address_line_1', 'address_line_2', 'city', 'state_province_region', 'postal_code', 'country', 'phone_number', 'unique_name', 'created_at', 'updated_at', 'contact_id'];
+/** Reserved fields an upsert may set (the rest are identifiers or read-only). */
+const WRITABLE_FIELDS = new Set(['first_name', 'last_name', 'city', 'phone_number']);
+
+/** One definition per custom field the contacts hold, in name order: e1_T, e2_N, ... */
+function defaultFieldDefinitions(contacts: FakeContact[]): FakeFieldDefinition[] {
+	const types = new Map<string, 'Text' | 'Number'>();
+	for (const c of contacts) for (const [name, value] of Object.entries(c.custom_fields)) types.set(name, typeof value === 'number' ? 'Number' : 'Text');
+	return [...types.keys()].sort().map((name, i) => {
+		const type = types.get(name) ?? 'Text';
+		return { id: `e${i + 1}_${type[0]}`, name, field_type: type };
+	});
+}
+
 export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()): Promise<SendGridFake> {
 	const state: SendGridFakeState = {
 		apiKey: seed.apiKey ?? 'SG.fake-key.0123456789',
@@ -203,6 +248,9 @@ export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()):
 		globalUnsubscribes: new Map((seed.globalUnsubscribes ?? []).map((e, i) => [e.toLowerCase(), 1_700_000_000 + i])),
 		exports: new Map(),
 		jobs: new Map(),
+		upserts: new Map(),
+		fieldDefinitions: structuredClone(seed.customFields ?? defaultFieldDefinitions(seed.contacts ?? [])),
+		upsertErrors: new Map(),
 		pendingPolls: seed.pendingPolls ?? 0,
 		forbid: new Set(seed.forbid ?? []),
 	};
@@ -347,6 +395,8 @@ export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()):
 	}
 
 	function jobStatus(response: ServerResponse, id: string) {
+		const upsertJob = state.upserts.get(id);
+		if (upsertJob) return upsertStatus(response, upsertJob);
 		const job = state.jobs.get(id);
 		if (!job) return send(response, 404, errors('job not found'));
 		job.polls++;
@@ -360,6 +410,94 @@ export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()):
 			status: job.deleted === undefined ? 'pending' : 'completed',
 			job_type: 'delete',
 			results: job.deleted === undefined ? {} : { requested_count: job.ids.length, deleted_count: job.deleted, errored_count: 0 },
+			started_at: job.started,
+			...(job.finished ? { finished_at: job.finished } : {}),
+		});
+	}
+
+	function fieldDefinitions(response: ServerResponse) {
+		if (forbidden(response, 'read')) return;
+		send(response, 200, {
+			custom_fields: state.fieldDefinitions.map((f) => ({ ...f, _metadata: { self: `${base}/v3/marketing/field_definitions/${f.id}` } })),
+			reserved_fields: RESERVED_FIELDS.map((name, i) => ({ id: `_rf${i}_T`, name, field_type: 'Text' })),
+			_metadata: { self: `${base}/v3/marketing/field_definitions` },
+		});
+	}
+
+	function createField(response: ServerResponse, body: unknown) {
+		if (forbidden(response, 'write')) return;
+		const { name, field_type: type } = (body ?? {}) as { name?: unknown; field_type?: unknown };
+		if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(name)) return send(response, 400, errors('name must be letters, digits and underscores, starting with a letter or underscore', 'name'));
+		if (type !== 'Text' && type !== 'Number' && type !== 'Date') return send(response, 400, errors('field_type must be Text, Number or Date', 'field_type'));
+		const taken = [...state.fieldDefinitions.map((f) => f.name), ...RESERVED_FIELDS].some((n) => n.toLowerCase() === name.toLowerCase());
+		if (taken) return send(response, 400, errors(`a field named ${name} already exists`, 'name'));
+		if (state.fieldDefinitions.length >= 500) return send(response, 400, errors('you can have up to 500 custom fields', 'name'));
+		const field: FakeFieldDefinition = { id: `e${state.fieldDefinitions.length + 1}_${type[0]}`, name, field_type: type };
+		state.fieldDefinitions.push(field);
+		send(response, 200, { ...field, _metadata: { self: `${base}/v3/marketing/field_definitions/${field.id}` } });
+	}
+
+	function upsert(response: ServerResponse, body: unknown) {
+		if (forbidden(response, 'write')) return;
+		const { contacts, list_ids: listIds = [] } = (body ?? {}) as { contacts?: unknown; list_ids?: string[] };
+		if (!Array.isArray(contacts) || contacts.length === 0 || contacts.length > 30_000) return send(response, 400, errors('contacts must hold 1 to 30,000 contacts', 'contacts'));
+		const problems: Array<{ field: string; message: string }> = [];
+		contacts.forEach((entry, i) => {
+			const contact = (entry ?? {}) as Json;
+			if (typeof contact.email !== 'string' || !plausible(contact.email)) problems.push({ field: `contacts[${i}].email`, message: 'must be a valid email address' });
+			const fields = contact.custom_fields;
+			if (fields !== undefined) {
+				for (const id of Object.keys(fields as Json)) {
+					if (!state.fieldDefinitions.some((f) => f.id === id)) problems.push({ field: `contacts[${i}].custom_fields.${id}`, message: `custom field ID ${id} does not exist` });
+				}
+			}
+		});
+		if (problems.length > 0) return send(response, 400, { errors: problems });
+		const job: UpsertJob = { id: randomUUID(), polls: 0, contacts: structuredClone(contacts as Json[]), listIds, started: new Date().toISOString() };
+		state.upserts.set(job.id, job);
+		send(response, 202, { job_id: job.id });
+	}
+
+	function runUpsert(job: UpsertJob) {
+		const at = new Date().toISOString();
+		const counts = { requested_count: job.contacts.length, created_count: 0, updated_count: 0, errored_count: 0 };
+		for (const entry of job.contacts) {
+			const email = String(entry.email).toLowerCase();
+			if (state.upsertErrors.has(email)) {
+				counts.errored_count++;
+				continue;
+			}
+			let contact = [...state.contacts.values()].find((c) => c.email.toLowerCase() === email);
+			if (!contact) {
+				contact = { id: randomUUID(), email, first_name: '', last_name: '', city: '', phone_number: '', list_ids: [], segment_ids: [], custom_fields: {}, created_at: at, updated_at: at };
+				state.contacts.set(contact.id, contact);
+				counts.created_count++;
+			} else counts.updated_count++;
+			for (const [key, value] of Object.entries(entry)) {
+				if (WRITABLE_FIELDS.has(key)) (contact as unknown as Json)[key] = value;
+			}
+			for (const [id, value] of Object.entries((entry.custom_fields ?? {}) as Json)) {
+				const field = state.fieldDefinitions.find((f) => f.id === id);
+				if (field) contact.custom_fields[field.name] = value as string | number;
+			}
+			for (const list of job.listIds) if (!contact.list_ids.includes(list)) contact.list_ids.push(list);
+			contact.updated_at = at;
+		}
+		job.results = counts;
+		job.status = counts.errored_count === 0 ? 'completed' : counts.errored_count === job.contacts.length ? 'failed' : 'errored';
+		job.finished = at;
+	}
+
+	function upsertStatus(response: ServerResponse, job: UpsertJob) {
+		job.polls++;
+		if (job.status === undefined && job.polls > state.pendingPolls) runUpsert(job);
+		send(response, 200, {
+			id: job.id,
+			status: job.status ?? 'pending',
+			job_type: 'upsert',
+			results: job.results
+				? { ...job.results, ...(job.results.errored_count > 0 ? { errors_url: `${base}/errors/${job.id}.csv?X-Amz-Signature=${randomBytes(8).toString('hex')}` } : {}) }
+				: {},
 			started_at: job.started,
 			...(job.finished ? { finished_at: job.finished } : {}),
 		});
@@ -414,12 +552,15 @@ export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()):
 		if (route === 'POST /v3/marketing/contacts/search/emails') return searchEmails(response, body);
 		if (route === 'POST /v3/marketing/contacts/batch') return batch(response, body);
 		if (route === 'DELETE /v3/marketing/contacts') return deleteContacts(response, url.searchParams);
+		if (route === 'PUT /v3/marketing/contacts') return upsert(response, body);
+		if (route === 'GET /v3/marketing/field_definitions') return fieldDefinitions(response);
+		if (route === 'POST /v3/marketing/field_definitions') return createField(response, body);
 		if (route === 'POST /v3/asm/suppressions/global') return suppress(response, body);
 		if (route === 'GET /v3/suppression/unsubscribes') return unsubscribes(response, url.searchParams);
 		const exportJob = /^GET \/v3\/marketing\/contacts\/exports\/([^/]+)$/.exec(route);
 		if (exportJob) return exportStatus(response, decodeURIComponent(exportJob[1]));
-		const deleteJob = /^GET \/v3\/marketing\/contacts\/imports\/([^/]+)$/.exec(route);
-		if (deleteJob) return jobStatus(response, decodeURIComponent(deleteJob[1]));
+		const importJob = /^GET \/v3\/marketing\/contacts\/imports\/([^/]+)$/.exec(route);
+		if (importJob) return jobStatus(response, decodeURIComponent(importJob[1]));
 		send(response, 404, errors('not found'));
 	}
 

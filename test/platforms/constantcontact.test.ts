@@ -21,7 +21,7 @@ import { CONSTANT_CONTACT_API_URL, constantcontact, revokeConstantContactAccess 
 import { createApiClient } from '../../src/platforms/registry';
 import type { ContactRef, Member } from '../../src/platforms/types';
 import { ListHygieneConstantContactOAuth2Api } from '../../credentials/ListHygieneConstantContactOAuth2Api.credentials';
-import { FAKE_CC_LIST_IDS, startFakeConstantContact, type FakeConstantContact, type FakeCcContact } from '../fakes/constantcontact';
+import { FAKE_CC_LIST_IDS, FAKE_CC_TAG_IDS, startFakeConstantContact, type FakeConstantContact, type FakeCcContact } from '../fakes/constantcontact';
 import { RecordingTransport, conformanceProblems, describeConformance } from '../helpers/conformance';
 
 const ORIGIN = 'https://api.cc.email';
@@ -98,7 +98,7 @@ describe('Constant Contact: the platform', () => {
 			unsubscribeScope: 'global',
 			deleteKind: 'archive',
 			permanentDelete: false,
-			tag: false,
+			tag: true,
 			newMemberPolling: true,
 		});
 		expect(constantcontact.limits).toEqual({ pageSize: 500, unsubscribeBatch: 1, deleteBatch: 500, rateLimit: { requests: 4, perMs: 1000 } });
@@ -767,6 +767,284 @@ describe('Constant Contact: delete', () => {
 	});
 });
 
+describe('Constant Contact: tag', () => {
+	const TAG = 'e7ddac60-51da-11eb-b3a4-fa163e6b01c1';
+	const NAME = 'list-hygiene:invalid';
+	const A1 = '96b90820-cc52-11ea-9dad-fa163e3d9191';
+	const A2 = '96b90820-cc52-11ea-9dad-fa163e3d9192';
+	const activity = (id: string, state: string, extra: Record<string, unknown> = {}) => ({ activity_id: id, state, _links: { self: { href: `/v3/activities/${id}` } }, ...extra });
+	const tags = (list: unknown[], next?: string) => ({ tags: list, ...(next ? { _links: { next: { href: next } } } : {}) });
+	const theTag = (count: number) => ({ tag_id: TAG, name: NAME, contacts_count: count, created_at: '2024-01-01T00:00:00Z' });
+
+	it('finds the tag by name, adds it in one activity polled to its end, and reports each contact in input order', async () => {
+		const bodies: unknown[] = [];
+		const scope = nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query({ limit: '500', include_count: 'true' })
+			.reply(200, tags([{ tag_id: uuid(900), name: 'VIP', contacts_count: 12 }, theTag(0)]), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add', (body: unknown) => {
+				bodies.push(body);
+				return true;
+			})
+			.reply(201, activity(A1, 'initialized'), JSON_HEADERS)
+			.get(`/v3/activities/${A1}`)
+			.reply(200, activity(A1, 'completed', { activity_errors: [], status: { items_total_count: 2, items_completed_count: 2 } }), JSON_HEADERS);
+		const { api, sleeps } = await client();
+		const outcomes = await constantcontact.tag!(api, LIST, [{ index: 4, contactId: uuid(2) }, { index: 9, contactId: uuid(1), email: 'a@example.com' }, { index: 11 }], NAME);
+		scope.done();
+		expect(bodies).toEqual([{ source: { contact_ids: [uuid(2), uuid(1)] }, tag_ids: [TAG] }]);
+		expect(outcomes).toEqual([
+			{ index: 4, outcome: 'done', contactId: uuid(2) },
+			{ index: 9, outcome: 'done', contactId: uuid(1), email: 'a@example.com' },
+			{ index: 11, outcome: 'skipped', detail: 'The item has neither a contact ID nor an email address.' },
+		]);
+		// A tag with no contacts: nobody can carry it already, so nothing else is read.
+		expect(api.requests).toBe(3);
+		expect(sleeps).toEqual([1000]);
+	});
+
+	it('creates the tag once when it does not exist, after looking through every page of tags', async () => {
+		let created: unknown;
+		const scope = nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query({ limit: '500', include_count: 'true' })
+			.reply(200, tags([{ tag_id: uuid(900), name: 'VIP' }], '/v3/contact_tags?limit=500&cursor=bmV4dA'), JSON_HEADERS)
+			.get('/v3/contact_tags')
+			.query({ limit: '500', cursor: 'bmV4dA' })
+			.reply(200, tags([{ tag_id: uuid(901), name: 'list-hygiene:disposable' }]), JSON_HEADERS)
+			.post('/v3/contact_tags', (body: unknown) => {
+				created = body;
+				return true;
+			})
+			.reply(201, { tag_id: TAG, name: NAME, created_at: '2024-01-01T00:00:00Z' }, JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add', { source: { contact_ids: [uuid(1)] }, tag_ids: [TAG] })
+			.reply(201, activity(A1, 'completed', { activity_errors: [] }), JSON_HEADERS);
+		const { api } = await client();
+		await expect(constantcontact.tag!(api, LIST, [{ index: 0, contactId: uuid(1) }], NAME)).resolves.toEqual([{ index: 0, outcome: 'done', contactId: uuid(1) }]);
+		scope.done();
+		expect(created).toEqual({ name: NAME });
+		expect(api.requests).toBe(4);
+	});
+
+	it('uses the tag another run made meanwhile when creating it answers 409', async () => {
+		const scope = nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([]), JSON_HEADERS)
+			.post('/v3/contact_tags')
+			.reply(409, ccError('contacts.api.conflict', 'The tag name already exists.'), JSON_HEADERS)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([{ tag_id: TAG, name: 'List-Hygiene:Invalid', contacts_count: 0 }]), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add', { source: { contact_ids: [uuid(1)] }, tag_ids: [TAG] })
+			.reply(201, activity(A1, 'completed'), JSON_HEADERS);
+		const { api } = await client();
+		await expect(constantcontact.tag!(api, LIST, [{ index: 0, contactId: uuid(1) }], NAME)).resolves.toMatchObject([{ outcome: 'done' }]);
+		scope.done();
+	});
+
+	it('says already for contacts that carry the tag: by ID from the tag’s contacts, by email from the contact’s taggings', async () => {
+		const scope = nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([theTag(2)]), JSON_HEADERS)
+			.get('/v3/contacts')
+			.query({ email: 'e@example.com', status: 'all', include: 'taggings' })
+			.reply(200, page([ccContact(5, 'e@example.com', 'implicit', { taggings: [TAG] })]), JSON_HEADERS)
+			.get('/v3/contacts')
+			.query({ email: 'f@example.com', status: 'all', include: 'taggings' })
+			.reply(200, page([ccContact(6, 'f@example.com', 'implicit', { taggings: [] })]), JSON_HEADERS)
+			.get('/v3/contacts')
+			.query({ email: 'g@example.com', status: 'all', include: 'taggings' })
+			.reply(200, page([ccContact(7, 'g@example.com', 'implicit', { deleted_at: '2024-07-08' })]), JSON_HEADERS)
+			.get('/v3/contacts')
+			.query({ email: 'h@example.com', status: 'all', include: 'taggings' })
+			.reply(200, page([]), JSON_HEADERS)
+			// One page of the tag's contacts (contacts_count 2) is cheaper than reading 2 contacts.
+			.get('/v3/contacts')
+			.query({ tags: TAG, limit: '500' })
+			.reply(200, page([{ contact_id: uuid(1) }, { contact_id: uuid(5) }]), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add', { source: { contact_ids: [uuid(2), uuid(6)] }, tag_ids: [TAG] })
+			.reply(201, activity(A1, 'completed', { activity_errors: [] }), JSON_HEADERS);
+		const { api } = await client();
+		const outcomes = await constantcontact.tag!(
+			api,
+			LIST,
+			[
+				{ index: 0, contactId: uuid(1) },
+				{ index: 1, contactId: uuid(2) },
+				{ index: 2, email: 'e@example.com' },
+				{ index: 3, email: 'f@example.com' },
+				{ index: 4, email: 'g@example.com' },
+				{ index: 5, email: 'h@example.com' },
+			],
+			NAME,
+		);
+		scope.done();
+		expect(outcomes).toEqual([
+			{ index: 0, outcome: 'already', contactId: uuid(1), detail: `Already tagged ${NAME}.` },
+			{ index: 1, outcome: 'done', contactId: uuid(2) },
+			{ index: 2, outcome: 'already', contactId: uuid(5), email: 'e@example.com', detail: `Already tagged ${NAME}.` },
+			{ index: 3, outcome: 'done', contactId: uuid(6), email: 'f@example.com' },
+			{ index: 4, outcome: 'skipped', contactId: uuid(7), email: 'g@example.com', detail: 'Deleted in Constant Contact: not tagged.' },
+			{ index: 5, outcome: 'skipped', email: 'h@example.com', detail: 'No contact with this email address in Constant Contact (gone): not tagged.' },
+		]);
+		expect(api.requests).toBe(7);
+	});
+
+	it('reads each contact with its taggings instead when the tag has more pages of contacts than there are contacts to tag', async () => {
+		const scope = nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([theTag(40_000)]), JSON_HEADERS)
+			.get(`/v3/contacts/${uuid(1)}`)
+			.query({ include: 'taggings' })
+			.reply(200, ccContact(1, 'a@example.com', 'implicit', { taggings: [TAG.toUpperCase()] }), JSON_HEADERS)
+			.get(`/v3/contacts/${uuid(2)}`)
+			.query({ include: 'taggings' })
+			.reply(200, ccContact(2, 'b@example.com', 'implicit', { taggings: [] }), JSON_HEADERS)
+			.get(`/v3/contacts/${uuid(3)}`)
+			.query({ include: 'taggings' })
+			.reply(404, ccError('contacts.api.not_found', 'The requested resource was not found.'), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add', { source: { contact_ids: [uuid(2)] }, tag_ids: [TAG] })
+			.reply(201, activity(A1, 'completed'), JSON_HEADERS);
+		const { api } = await client();
+		const outcomes = await constantcontact.tag!(api, LIST, [1, 2, 3].map((n) => ({ index: n, contactId: uuid(n) })), NAME);
+		scope.done();
+		expect(outcomes.map((o) => [o.index, o.outcome, o.detail])).toEqual([
+			[1, 'already', `Already tagged ${NAME}.`],
+			[2, 'done', undefined],
+			[3, 'skipped', 'No such contact in Constant Contact (gone): not tagged.'],
+		]);
+	});
+
+	it('reports per contact inside a batch: an error naming a contact fails it, a contact not found is skipped, the rest are done', async () => {
+		nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([theTag(0)]), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add')
+			.reply(201, activity(A1, 'initialized'), JSON_HEADERS)
+			.get(`/v3/activities/${A1}`)
+			.reply(200, activity(A1, 'processing', { percent_done: 50 }), JSON_HEADERS)
+			.get(`/v3/activities/${A1}`)
+			.reply(
+				200,
+				activity(A1, 'completed', {
+					activity_errors: [`Contact ${uuid(2)} not found.`, `Could not tag contact ${uuid(3)}: the contact is locked by an import.`],
+					status: { items_total_count: 4, items_completed_count: 2 },
+				}),
+				JSON_HEADERS,
+			);
+		const { api } = await client();
+		const outcomes = await constantcontact.tag!(api, LIST, [1, 2, 3, 4].map((n) => ({ index: n, contactId: uuid(n) })), NAME);
+		expect(outcomes).toEqual([
+			{ index: 1, outcome: 'done', contactId: uuid(1) },
+			{ index: 2, outcome: 'skipped', contactId: uuid(2), detail: `Contact ${uuid(2)} not found. Not tagged.` },
+			{ index: 3, outcome: 'failed', contactId: uuid(3), detail: `Could not tag contact ${uuid(3)}: the contact is locked by an import.` },
+			{ index: 4, outcome: 'done', contactId: uuid(4) },
+		]);
+	});
+
+	it('reads each contact when an activity error names none of them, to report the real outcome', async () => {
+		nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([theTag(0)]), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add')
+			.reply(201, activity(A1, 'completed', { activity_errors: ['1 contact could not be tagged'] }), JSON_HEADERS)
+			.get(`/v3/contacts/${uuid(1)}`)
+			.query({ include: 'taggings' })
+			.reply(200, ccContact(1, 'a@example.com', 'implicit', { taggings: [TAG] }), JSON_HEADERS)
+			.get(`/v3/contacts/${uuid(2)}`)
+			.query({ include: 'taggings' })
+			.reply(200, ccContact(2, 'b@example.com', 'implicit', { taggings: [] }), JSON_HEADERS);
+		const { api } = await client();
+		const outcomes = await constantcontact.tag!(api, LIST, [1, 2].map((n) => ({ index: n, contactId: uuid(n) })), NAME);
+		expect(outcomes).toEqual([
+			{ index: 1, outcome: 'done', contactId: uuid(1) },
+			{ index: 2, outcome: 'failed', contactId: uuid(2), detail: '1 contact could not be tagged' },
+		]);
+	});
+
+	it('fails every contact with the reconnect advice when the token is rejected (401), without showing it', async () => {
+		nock(ORIGIN).get('/v3/contact_tags').query(true).reply(401, { error_key: 'unauthorized', error_message: `Unauthorized ${TOKEN}` }, JSON_HEADERS);
+		const { api } = await client();
+		const outcomes = await constantcontact.tag!(api, LIST, [{ index: 0, contactId: uuid(1) }, { index: 1, email: 'b@example.com' }], NAME);
+		expect(outcomes.map((o) => [o.index, o.outcome])).toEqual([
+			[0, 'failed'],
+			[1, 'failed'],
+		]);
+		expect(outcomes[0].detail).toContain('Constant Contact: read tags failed with HTTP 401. The access token was rejected or has expired: reconnect the Constant Contact credential.');
+		expect(JSON.stringify(outcomes)).not.toContain(TOKEN);
+		expect(api.requests).toBe(1);
+	});
+
+	it('gives the write advice when the user may not change contacts (403), for the tag and for the activity', async () => {
+		nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([]), JSON_HEADERS)
+			.post('/v3/contact_tags')
+			.reply(403, ccError('unauthorized', 'Forbidden request. You lack the necessary user privileges.'), JSON_HEADERS);
+		const { api } = await client();
+		const [created] = await constantcontact.tag!(api, LIST, [{ index: 0, contactId: uuid(1) }], NAME);
+		expect(created.outcome).toBe('failed');
+		expect(created.detail).toContain('Constant Contact: create the tag failed with HTTP 403.');
+		expect(created.detail).toContain('needs the contact_data scope and the contacts:write privilege');
+
+		nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([theTag(0)]), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add')
+			.reply(403, ccError('unauthorized', 'Forbidden request. You lack the necessary scopes.'), JSON_HEADERS);
+		const [tagged] = await constantcontact.tag!(api, LIST, [{ index: 0, contactId: uuid(1) }], NAME);
+		expect(tagged.outcome).toBe('failed');
+		expect(tagged.detail).toContain('The connection lacks the contact_data scope');
+	});
+
+	it('waits after a 429 and goes on (adding a tag twice is harmless, so the POST is repeated)', async () => {
+		nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([theTag(0)]), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add')
+			.reply(429, ccError('throttled', 'Too Many Requests'), { ...JSON_HEADERS, 'retry-after': '2' })
+			.post('/v3/activities/contacts_taggings_add')
+			.reply(201, activity(A1, 'completed', { activity_errors: [] }), JSON_HEADERS);
+		const { api, sleeps } = await client();
+		await expect(constantcontact.tag!(api, LIST, [{ index: 0, contactId: uuid(1) }], NAME)).resolves.toEqual([{ index: 0, outcome: 'done', contactId: uuid(1) }]);
+		expect(sleeps).toEqual([2000]);
+		expect(api.requests).toBe(3);
+	});
+
+	it('goes on with the other batch of 500 when one is refused', async () => {
+		const ids = Array.from({ length: 501 }, (_, i) => uuid(i + 1));
+		nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, tags([theTag(0)]), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add')
+			.reply(400, ccError('contacts.api.validation.error', 'source.contact_ids contains an invalid value'), JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add', { source: { contact_ids: [uuid(501)] }, tag_ids: [TAG] })
+			.reply(201, activity(A2, 'initialized'), JSON_HEADERS)
+			.get(`/v3/activities/${A2}`)
+			.reply(200, activity(A2, 'completed'), JSON_HEADERS);
+		const { api } = await client();
+		const outcomes = await constantcontact.tag!(api, LIST, ids.map((id, i) => ({ index: i, contactId: id })), NAME);
+		expect(outcomes.slice(0, 500).every((o) => o.outcome === 'failed' && /HTTP 400.*contains an invalid value/.test(o.detail ?? ''))).toBe(true);
+		expect(outcomes[500]).toEqual({ index: 500, outcome: 'done', contactId: uuid(501) });
+	});
+
+	it('skips a tag name Constant Contact cannot hold, without a request', async () => {
+		const { api } = await client();
+		const outcomes = await constantcontact.tag!(api, LIST, [{ index: 0, contactId: uuid(1) }], 'x'.repeat(256));
+		expect(outcomes).toMatchObject([{ index: 0, outcome: 'skipped', detail: expect.stringContaining('a tag name has 1 to 255 characters') }]);
+		expect(api.requests).toBe(0);
+	});
+});
+
 describe('Constant Contact: request counts against DESIGN.md §4', () => {
 	it('reads 10,000 members in 20 requests', async () => {
 		const total = 10_000;
@@ -814,6 +1092,30 @@ describe('Constant Contact: request counts against DESIGN.md §4', () => {
 		const outcomes = await constantcontact.delete(api, LIST, Array.from({ length: 1000 }, (_, i) => ({ index: i, contactId: uuid(i + 1) })), {});
 		expect(outcomes.filter((o) => o.outcome === 'done')).toHaveLength(1000);
 		expect(api.requests).toBeLessThanOrEqual(4);
+	});
+
+	it('tags 1,000 contacts in 6 requests: find the tag, create it, 2 contacts_taggings_add activities of 500 and their polls', async () => {
+		// 6 = GET /contact_tags (1) + POST /contact_tags (1, only the first time: a tag that exists is
+		// reused) + POST /activities/contacts_taggings_add (2, source.contact_ids maxItems 500) + GET
+		// /activities/{id} (1 poll each when the activity ends by then). A new tag has no contacts, so
+		// which of them carry it already needs no read.
+		let n = 0;
+		nock(ORIGIN)
+			.get('/v3/contact_tags')
+			.query(true)
+			.reply(200, { tags: [] }, JSON_HEADERS)
+			.post('/v3/contact_tags')
+			.reply(201, { tag_id: uuid(8000), name: 'list-hygiene:risky' }, JSON_HEADERS)
+			.post('/v3/activities/contacts_taggings_add')
+			.times(2)
+			.reply(201, () => ({ activity_id: uuid(9100 + ++n), state: 'initialized' }), JSON_HEADERS)
+			.get(/^\/v3\/activities\/[0-9a-f-]{36}$/)
+			.times(2)
+			.reply((uri) => [200, { activity_id: uri.split('/').pop(), state: 'completed', activity_errors: [] }, JSON_HEADERS]);
+		const { api } = await client();
+		const outcomes = await constantcontact.tag!(api, LIST, Array.from({ length: 1000 }, (_, i) => ({ index: i, contactId: uuid(i + 1) })), 'list-hygiene:risky');
+		expect(outcomes.every((o, i) => o.outcome === 'done' && o.index === i)).toBe(true);
+		expect(api.requests).toBe(6);
 	});
 });
 
@@ -964,6 +1266,64 @@ describe('Constant Contact: end to end against the stateful fake', () => {
 		expect(fake.state.contacts.get(byEmail('dee@example.org').contact_id)?.updated_at).toBe(byEmail('dee@example.org').updated_at);
 	});
 
+	it('tags by ID and by email, creating the tag once; a second run says already; every other field survives', async () => {
+		const own = await startFakeConstantContact();
+		try {
+			const before = new Map([...own.state.contacts].map(([id, c]) => [id, JSON.parse(JSON.stringify(c)) as FakeCcContact]));
+			const byEmail = (email: string) => [...before.values()].find((c) => c.email_address?.address === email) as FakeCcContact;
+			const { api } = await client({}, { baseUrl: own.url }, new FetchTransport({ authorization: `Bearer ${own.state.accessToken}` }, 5_000));
+			const unknown = 'c0ffee00-0000-4000-8000-0000000000ff';
+			const refs: ContactRef[] = [
+				{ index: 0, contactId: byEmail('ada@example.com').contact_id, email: 'ada@example.com' },
+				{ index: 1, email: 'ben@mailinator.com' },
+				{ index: 2, email: 'fay@tempmail.test' },
+				{ index: 3, contactId: unknown },
+			];
+
+			const first = await constantcontact.tag!(api, FAKE_CC_LIST_IDS.newsletter, refs, 'list-hygiene:invalid');
+			expect(first.map((o) => [o.index, o.outcome])).toEqual([
+				[0, 'done'],
+				[1, 'done'],
+				[2, 'skipped'],
+				[3, 'skipped'],
+			]);
+			expect(first[3].detail).toBe(`Contact ${unknown} not found. Not tagged.`);
+			const made = own.state.tags.filter((t) => t.name === 'list-hygiene:invalid');
+			expect(made).toHaveLength(1);
+			for (const email of ['ada@example.com', 'ben@mailinator.com']) {
+				expect(own.state.contacts.get(byEmail(email).contact_id)?.taggings).toEqual([FAKE_CC_TAG_IDS.vip, made[0].tag_id]);
+			}
+
+			const second = await constantcontact.tag!(api, FAKE_CC_LIST_IDS.newsletter, refs, 'list-hygiene:invalid');
+			expect(second.map((o) => [o.index, o.outcome])).toEqual([
+				[0, 'already'],
+				[1, 'already'],
+				[2, 'skipped'],
+				[3, 'skipped'],
+			]);
+			expect(own.state.tags.map((t) => t.name)).toEqual(['VIP', 'list-hygiene:invalid']);
+
+			// Tagging added one tagging to two contacts; everything else of every contact is as it was:
+			// core properties, the email address and its permission, lists, custom fields, phones,
+			// addresses, notes, SMS, and the deleted contact stays deleted.
+			const untagged = (contact: FakeCcContact | undefined) => {
+				const copy = JSON.parse(JSON.stringify(contact ?? {})) as Record<string, unknown>;
+				delete copy.taggings;
+				delete copy.updated_at;
+				return copy;
+			};
+			for (const [id, original] of before) expect(untagged(own.state.contacts.get(id))).toEqual(untagged(original));
+			for (const email of ['dee@example.org', 'eve@example.net', 'fay@tempmail.test', 'cid@bad-domain.invalid']) {
+				expect(own.state.contacts.get(byEmail(email).contact_id)).toEqual(byEmail(email));
+			}
+			// Only the documented tagging endpoints were written to.
+			const writes = own.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`);
+			expect(writes).toEqual(['POST /contact_tags', 'POST /activities/contacts_taggings_add', 'POST /activities/contacts_taggings_add']);
+		} finally {
+			await own.close();
+		}
+	});
+
 	it('answers 401 to an expired token, refreshes it at the token endpoint, and revokes access', async () => {
 		fake.state.accessTokenExpired = true;
 		const expired = await fakeClient();
@@ -990,7 +1350,17 @@ describeConformance('Constant Contact: every request sent above conforms to v3_s
 		const sent = recorders.flatMap((r) => r.sent);
 		expect(sent.length).toBeGreaterThan(2000);
 		expect(new Set(sent.map((r) => `${r.method} ${new URL(r.url).pathname.replace(/[0-9a-f-]{36}/g, '{id}').replace(/^.*\/v3/, '')}`))).toEqual(
-			new Set(['GET /contact_lists', 'GET /contacts', 'GET /contacts/{id}', 'PUT /contacts/{id}', 'POST /activities/contact_delete', 'GET /activities/{id}']),
+			new Set([
+				'GET /contact_lists',
+				'GET /contacts',
+				'GET /contacts/{id}',
+				'PUT /contacts/{id}',
+				'POST /activities/contact_delete',
+				'GET /activities/{id}',
+				'GET /contact_tags',
+				'POST /contact_tags',
+				'POST /activities/contacts_taggings_add',
+			]),
 		);
 		expect(conformanceProblems(specs(), sent)).toEqual([]);
 	});
