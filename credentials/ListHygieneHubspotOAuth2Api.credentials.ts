@@ -3,8 +3,11 @@ import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 /** What the List Hygiene operations need: lists, contacts (read, archive, GDPR delete) and the email opt-out. */
 const scopes = ['oauth', 'crm.lists.read', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'communication_preferences.write'];
 
-/** Only Marketing Hub Enterprise accounts can grant these: asked for as optional, so other accounts can connect too. */
-const optionalScopes = ['communication_preferences.statuses.batch.write'];
+/**
+ * Asked for as optional, so every account can connect: the batch unsubscribe scope only Marketing Hub
+ * Enterprise can grant; the schema scopes let Tag find or create its contact property.
+ */
+const optionalScopes = ['communication_preferences.statuses.batch.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write'];
 
 /** HubSpot OAuth2 through a public app of your own (authorization code; tokens from the OAuth v3 token endpoint). */
 export class ListHygieneHubspotOAuth2Api implements ICredentialType {

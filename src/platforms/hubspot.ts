@@ -9,6 +9,10 @@
 //                POST /communication-preferences/v4/statuses/{email}/unsubscribe-all
 // - delete:      POST /crm/v3/objects/contacts/batch/archive (100 a call; restorable for 90 days), or
 //                with `permanent` POST /crm/v3/objects/contacts/gdpr-delete (one contact a call)
+// - tag:         HubSpot contacts have no tags: a dropdown contact property stands in for one
+//                (`list-hygiene:invalid` -> list_hygiene_category = invalid, see tagProperty), made
+//                once through the CRM Properties API (GET, then POST /crm/v3/properties/contacts),
+//                then POST /crm/v3/objects/contacts/batch/read and .../batch/update, 100 a call
 import { PlatformApiError, type ApiClient, type ApiRequest } from '../http/client';
 import { paginate, type Page } from '../http/paginate';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry';
@@ -33,6 +37,9 @@ const SCOPES = {
 	write: 'crm.objects.contacts.write',
 	batchUnsubscribe: 'communication_preferences.statuses.batch.write',
 	unsubscribe: 'communication_preferences.write',
+	// The CRM Properties API's scopes for contact properties (HubSpot's Properties API reference).
+	schemaRead: 'crm.schemas.contacts.read',
+	schemaWrite: 'crm.schemas.contacts.write',
 } as const;
 
 interface HubspotContact {
@@ -97,10 +104,12 @@ function policyName(response: HttpResponse): string | undefined {
 	return isObject(response.body) && typeof response.body.policyName === 'string' ? response.body.policyName : undefined;
 }
 
-const WRITES = /unsubscribe|delete|archive/i;
+const WRITES = /unsubscribe|delete|archive|tag/i;
 
 /** The scope an operation of this module needs, for a 403 whose body names none. */
 function scopeForOperation(operation: string): string {
+	if (/tag property/.test(operation)) return /^read/.test(operation) ? SCOPES.schemaRead : SCOPES.schemaWrite;
+	if (operation === 'tag contacts') return SCOPES.write;
 	if (/^read contacts|contacts$/.test(operation) && !/^(unsubscribe|archive)/.test(operation)) return SCOPES.read;
 	if (operation === 'unsubscribe contacts') return SCOPES.batchUnsubscribe;
 	if (/unsubscribe/.test(operation)) return SCOPES.unsubscribe;
@@ -138,8 +147,10 @@ const retry: RetryPolicy = {
 	limit: 5,
 	// Every POST here is a read (list search, batch read) or idempotent: archiving an archived
 	// contact answers 204, opting out an opted-out address changes nothing, a second GDPR delete
-	// answers 404 (read as "already gone").
-	methods: ['GET', 'POST'],
+	// answers 404 (read as "already gone"), setting a property to the same value again changes
+	// nothing, and creating the tag property twice answers 409 (read as "it exists"). The PATCH that
+	// adds an option sends the whole option list: the same result twice.
+	methods: ['GET', 'POST', 'PATCH'],
 	// 1, 2, 4, 8, 16 s: the burst limit is a rolling 10-second window.
 	backoffMs: 1_000,
 	// A DAILY rate limit lasts until midnight: waiting cannot help.
@@ -160,15 +171,15 @@ function isContact(value: unknown): value is HubspotContact {
 	return isObject(value) && typeof value.id === 'string' && isObject(value.properties);
 }
 
-/** POST /crm/v3/objects/contacts/batch/read for up to 100 IDs or emails. */
-async function readContacts(api: ApiClient, operation: string, inputs: readonly string[], by: 'id' | 'email'): Promise<ContactRead> {
+/** POST /crm/v3/objects/contacts/batch/read for up to 100 IDs or emails (`extra`: more properties to read). */
+async function readContacts(api: ApiClient, operation: string, inputs: readonly string[], by: 'id' | 'email', extra: readonly string[] = []): Promise<ContactRead> {
 	const request: ApiRequest = {
 		method: 'POST',
 		path: '/crm/v3/objects/contacts/batch/read',
 		body: {
 			...(by === 'email' ? { idProperty: 'email' } : {}),
 			inputs: inputs.map((id) => ({ id })),
-			properties: PROPERTIES,
+			properties: [...PROPERTIES, ...extra.filter((p) => !PROPERTIES.includes(p))],
 			propertiesWithHistory: [],
 		},
 	};
@@ -261,6 +272,7 @@ async function resolve(
 	operation: string,
 	contacts: readonly ContactRef[],
 	positions: readonly number[],
+	extra: readonly string[] = [],
 ): Promise<{ contact: Map<number, HubspotContact>; missing: Map<number, string>; failed: Map<number, string> }> {
 	const byId = positions.filter((p) => contacts[p].contactId);
 	const byEmail = positions.filter((p) => !contacts[p].contactId && contacts[p].email);
@@ -269,7 +281,7 @@ async function resolve(
 	const failed = new Map<number, string>();
 	if (byId.length > 0) {
 		const ids = [...new Set(byId.map((p) => String(contacts[p].contactId)))];
-		const read = await readContacts(api, operation, ids, 'id');
+		const read = await readContacts(api, operation, ids, 'id', extra);
 		for (const p of byId) {
 			const id = String(contacts[p].contactId);
 			const found = read.found.get(id);
@@ -280,7 +292,7 @@ async function resolve(
 	}
 	if (byEmail.length > 0) {
 		const emails = [...new Set(byEmail.map((p) => lower(String(contacts[p].email))))];
-		const read = await readContacts(api, operation, emails, 'email');
+		const read = await readContacts(api, operation, emails, 'email', extra);
 		for (const p of byEmail) {
 			const email = lower(String(contacts[p].email));
 			const found = read.found.get(email);
@@ -358,9 +370,159 @@ async function unsubscribeOne(api: ApiClient, email: string): Promise<{ outcome:
 }
 
 // ---------------------------------------------------------------------------------------------
+// Tag (a contact property standing in for a tag)
+
+/** The property a tag without a prefix is written to. */
+export const DEFAULT_TAG_PROPERTY = 'list_hygiene_category';
+
+/** The clean-up categories (and the two statuses with their own rules), offered as the property's options. */
+const CATEGORY_OPTIONS: ReadonlyArray<{ value: string; label: string }> = [
+	{ value: 'invalid', label: 'Invalid' },
+	{ value: 'disposable', label: 'Disposable' },
+	{ value: 'catch_all', label: 'Catch-all' },
+	{ value: 'unknown', label: 'Unknown' },
+	{ value: 'risky', label: 'Risky' },
+	{ value: 'spamtrap', label: 'Spam trap' },
+	{ value: 'role_account', label: 'Role account' },
+];
+
+/**
+ * Where a tag goes on HubSpot, which has no tags. The Platform interface passes one string, e.g.
+ * `list-hygiene:invalid` (the clean-up's tag prefix, then the category): the prefix names the
+ * property and the category is its value, so `list-hygiene:invalid` sets `list_hygiene_category`
+ * to `invalid` and `list-hygiene:disposable` sets the same property to `disposable`. A contact thus
+ * carries one category (the latest), which is what a dropdown in HubSpot segments on. The prefix
+ * is lower-cased with every run of other characters than a-z and 0-9 turned into `_` (HubSpot's
+ * internal names), then `_category` appended; a tag without a prefix (no `:`) goes to
+ * `list_hygiene_category`.
+ */
+export function tagProperty(tag: string): { property: string; value: string; label: string } {
+	const trimmed = tag.trim();
+	const cut = trimmed.lastIndexOf(':');
+	const prefix = cut >= 0 ? trimmed.slice(0, cut).trim() : '';
+	const value = (cut >= 0 ? trimmed.slice(cut + 1) : trimmed).trim();
+	const base = prefix
+		.toLowerCase()
+		.replace(/[^a-z0-9]+/g, '_')
+		.replace(/^_+|_+$/g, '')
+		.slice(0, 80);
+	if (!base || `${base}_category` === DEFAULT_TAG_PROPERTY) return { property: DEFAULT_TAG_PROPERTY, value, label: 'List hygiene category' };
+	// An internal name starts with a letter.
+	return { property: `${/^[a-z]/.test(base) ? '' : 'p_'}${base}_category`, value, label: `${prefix} category` };
+}
+
+interface PropertyOption {
+	label: string;
+	value: string;
+	displayOrder?: number;
+	hidden?: boolean;
+}
+
+interface PropertyShape {
+	type: string;
+	options: PropertyOption[];
+}
+
+/** What this client learnt of each tag property: the executor tags each category in its own call. */
+const knownProperties = new WeakMap<ApiClient, Map<string, PropertyShape>>();
+
+function shapeOf(body: unknown): PropertyShape | undefined {
+	if (!isObject(body) || typeof body.type !== 'string') return undefined;
+	const options = Array.isArray(body.options)
+		? body.options.filter((o): o is Json => isObject(o) && typeof o.value === 'string').map((o) => ({ label: String(o.label ?? o.value), value: String(o.value), displayOrder: typeof o.displayOrder === 'number' ? o.displayOrder : undefined, hidden: o.hidden === true }))
+		: [];
+	return { type: body.type, options };
+}
+
+const optionFor = (value: string, displayOrder: number): PropertyOption => ({
+	label: CATEGORY_OPTIONS.find((o) => o.value === value)?.label ?? value,
+	value,
+	displayOrder,
+	hidden: false,
+});
+
+/**
+ * Makes sure the contact property exists and can hold the value, creating it once. The CRM
+ * Properties API is not among the descriptions in ../shared/specs/hubspot (Contacts, Lists,
+ * Communication Preferences, Account Info, OAuth): these requests follow HubSpot's reference
+ * (developers.hubspot.com/docs/api-reference/latest/crm/properties: "Read a property" GET
+ * /crm/v3/properties/{objectType}/{propertyName}, "Create a property" POST
+ * /crm/v3/properties/{objectType}, 409 when the name is taken, "Update a property" PATCH
+ * /crm/v3/properties/{objectType}/{propertyName}; scopes crm.schemas.contacts.read/write).
+ * Resolves a message when the property exists in a shape that cannot take the value.
+ */
+async function ensureTagProperty(api: ApiClient, property: string, value: string, label: string): Promise<string | undefined> {
+	let known = knownProperties.get(api);
+	if (!known) knownProperties.set(api, (known = new Map()));
+	const path = `/crm/v3/properties/contacts/${encodeURIComponent(property)}`;
+	let shape = known.get(property);
+	if (!shape) {
+		// Find it first: a second run (or a property the user made) is reused, never created again.
+		const read = async () => {
+			const request: ApiRequest = { method: 'GET', path };
+			const response = await api.send('read the tag property', request);
+			if (response.status === 404) return undefined;
+			if (response.status < 200 || response.status >= 300) throw api.errorFor('read the tag property', request, response);
+			const found = shapeOf(response.body);
+			if (!found) throw api.malformed('read the tag property', request, 'no property "type"');
+			return found;
+		};
+		shape = await read();
+		if (!shape) {
+			const values = CATEGORY_OPTIONS.some((o) => o.value === value) ? CATEGORY_OPTIONS.map((o) => o.value) : [...CATEGORY_OPTIONS.map((o) => o.value), value];
+			const request: ApiRequest = {
+				method: 'POST',
+				path: '/crm/v3/properties/contacts',
+				body: {
+					name: property,
+					label,
+					description: 'The email verification category the List Hygiene clean-up found for this contact (its Tag action).',
+					groupName: 'contactinformation',
+					type: 'enumeration',
+					fieldType: 'select',
+					options: values.map((v, i) => optionFor(v, i)),
+				},
+			};
+			const response = await api.send('create the tag property', request);
+			// 409: made meanwhile (another run, or a retried request that had gone through).
+			if (response.status === 409) shape = await read();
+			else if (response.status < 200 || response.status >= 300) throw api.errorFor('create the tag property', request, response);
+			else shape = shapeOf(response.body) ?? { type: 'enumeration', options: (request.body as { options: PropertyOption[] }).options };
+			if (!shape) throw api.errorFor('create the tag property', request, response);
+		}
+		known.set(property, shape);
+	}
+	if (shape.type === 'string') return undefined;
+	if (shape.type !== 'enumeration') {
+		return `The HubSpot contact property ${property} exists with type ${shape.type}, which cannot hold “${value}”: rename or delete that property in HubSpot, or use another tag prefix.`;
+	}
+	if (shape.options.some((o) => o.value === value)) return undefined;
+	// A dropdown without this category (made by hand, or by an older run): add the option, keeping the others.
+	const options = [...shape.options, optionFor(value, shape.options.length)];
+	await api.request('add an option to the tag property', { method: 'PATCH', path, body: { options } });
+	known.set(property, { ...shape, options });
+	return undefined;
+}
+
+/** Per contact ID, the message of the batch update's errors that name it. */
+function updateErrors(body: Json): Map<string, string> {
+	const out = new Map<string, string>();
+	for (const error of Array.isArray(body.errors) ? body.errors : []) {
+		if (!isObject(error)) continue;
+		const context = isObject(error.context) ? error.context : {};
+		const ids = [...(Array.isArray(context.ids) ? context.ids : []), ...(Array.isArray(context.id) ? context.id : [])];
+		for (const id of ids) out.set(String(id), batchErrorMessage(error as HubspotBatchError));
+	}
+	return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The module
 
-export const hubspot: Platform = {
+/** The HubSpot module: a Platform whose optional `tag` is there. */
+export type HubspotPlatform = Platform & Required<Pick<Platform, 'tag'>>;
+
+export const hubspot: HubspotPlatform = {
 	id: 'hubspot',
 	name: 'HubSpot',
 	capabilities: {
@@ -372,7 +534,8 @@ export const hubspot: Platform = {
 		deleteKind: 'archive',
 		// gdpr-delete: "Permanently delete a contact and all associated content to follow GDPR."
 		permanentDelete: true,
-		tag: false,
+		// A dropdown contact property (list_hygiene_category) set through batch/update.
+		tag: true,
 		// GET /crm/v3/lists/{listId}/memberships/join-order pages members by `membershipTimestamp`.
 		newMemberPolling: true,
 	},
@@ -556,6 +719,52 @@ export const hubspot: Platform = {
 					done.set(found.id, result);
 				}
 				outcomes.set(p, result.outcome, result.detail, found.id);
+			}
+		});
+	},
+
+	async tag(api, _listId, contacts, tag) {
+		const { property, value, label } = tagProperty(tag);
+		const outcomes = new Outcomes(contacts);
+		if (!value) {
+			contacts.forEach((_c, p) => outcomes.set(p, 'failed', `“${tag}” names no category to write`));
+			return outcomes.all();
+		}
+		const unusable = await ensureTagProperty(api, property, value, label);
+		if (unusable) {
+			contacts.forEach((_c, p) => outcomes.set(p, 'failed', unusable));
+			return outcomes.all();
+		}
+		return inBatches(contacts, outcomes, async (positions) => {
+			// Read first: a contact that carries the value already is `already`, one that is gone is
+			// skipped, and an email-only ref finds its contact ID.
+			const { contact, missing, failed } = await resolve(api, 'read contacts to tag', contacts, positions, [property]);
+			for (const [p, detail] of missing) outcomes.set(p, 'skipped', `${detail}: nothing to tag`);
+			for (const [p, detail] of failed) outcomes.set(p, 'failed', detail);
+			const toWrite = new Map<string, { positions: number[]; before: string }>();
+			for (const [p, found] of contact) {
+				const before = found.properties[property] ?? '';
+				if (before === value) outcomes.set(p, 'already', `${property} is already ${value}`, found.id);
+				else toWrite.set(found.id, { positions: [...(toWrite.get(found.id)?.positions ?? []), p], before });
+			}
+			if (toWrite.size === 0) return;
+			// Only this one property is sent: HubSpot changes no other field of the contact.
+			const operation = 'tag contacts';
+			const request: ApiRequest = {
+				method: 'POST',
+				path: '/crm/v3/objects/contacts/batch/update',
+				body: { inputs: [...toWrite.keys()].map((id) => ({ id, properties: { [property]: value } })) },
+			};
+			const body = await api.request(operation, request);
+			if (!isObject(body) || !Array.isArray(body.results)) throw api.malformed(operation, request, 'no "results" list');
+			const updated = new Set(body.results.map((r) => (isObject(r) ? String(r.id) : '')));
+			const errors = updateErrors(body);
+			for (const [id, { positions: ps, before }] of toWrite) {
+				for (const p of ps) {
+					if (errors.has(id)) outcomes.set(p, 'failed', errors.get(id), id);
+					else if (updated.has(id)) outcomes.set(p, 'done', before ? `${property} set to ${value} (was ${before})` : `${property} set to ${value}`, id);
+					else outcomes.set(p, 'failed', 'HubSpot did not report this contact', id);
+				}
 			}
 		});
 	},

@@ -3,7 +3,10 @@
 // is audience-scoped. Delete archives a member (restorable) unless `permanent` asks for Mailchimp's
 // permanent delete. Bulk work goes through the batch-subscribe endpoint (500 members, synchronous,
 // per-member errors) and the batch operations endpoint (asynchronous: submit, poll, then read each
-// operation's result from a gzipped tar archive).
+// operation's result from a gzipped tar archive). Tag writes a Mailchimp tag, which is a static
+// segment of the audience (spec: "Static segments are now known as tags"): found by name or created
+// once, then 500 members a request through the segment's batch add endpoint (synchronous, per-member
+// errors).
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 
@@ -28,6 +31,11 @@ const SUBSCRIBE_BATCH = 500;
 const OPERATIONS_PER_BATCH = 1000;
 /** Up to this many contacts are read one by one: a batch costs at least 3 requests (submit, poll, archive). */
 const DIRECT_READ_MAX = 3;
+/** POST /lists/{list_id}/segments/{segment_id}, members_to_add: "A maximum of 500 members can be sent" (spec). */
+const TAG_BATCH = 500;
+/** What a state read asks for; a tag write also wants the member's tags. */
+const STATE_FIELDS = 'id,email_address,status';
+const TAG_STATE_FIELDS = `${STATE_FIELDS},tags`;
 
 /** Fields kept of a member: enough to act on and to show, without the heavy `_links`, stats and location. */
 const MEMBER_FIELDS = [
@@ -149,6 +157,14 @@ function settle(outcomes: Map<ContactRef, WriteOutcome>, target: Target, outcome
 		if (detail) result.detail = detail;
 		outcomes.set(ref, result);
 	}
+}
+
+/** The tag's members, by subscriber hash and contact id, with their addresses. */
+type Holders = Map<string, string | undefined>;
+
+/** Whether the tag's members include this contact. */
+function isHolder(holders: Holders, target: Target): boolean {
+	return holders.has(target.key) || (target.email !== undefined && holders.has(subscriberHash(target.email)));
 }
 
 function inInputOrder(contacts: readonly ContactRef[], outcomes: Map<ContactRef, WriteOutcome>): WriteOutcome[] {
@@ -275,7 +291,10 @@ export function readBatchResults(body: unknown): Map<string, OperationResult> {
 
 // ---------------------------------------------------------------------------------------------
 
-export function createMailchimp(options: MailchimpOptions = {}): Platform {
+/** The Mailchimp module: a Platform whose optional `tag` is there. */
+export type MailchimpPlatform = Platform & Required<Pick<Platform, 'tag'>>;
+
+export function createMailchimp(options: MailchimpOptions = {}): MailchimpPlatform {
 	// The client's wait unless the caller chose one: tests' no-op sleeps then apply to polling too.
 	const sleep = (api: ApiClient, ms: number) => (options.sleep ? options.sleep(ms) : api.wait(ms));
 	const schedule = options.pollScheduleMs?.length ? options.pollScheduleMs : [1000, 2000, 3000, 5000, 10_000];
@@ -338,8 +357,8 @@ export function createMailchimp(options: MailchimpOptions = {}): Platform {
 	}
 
 	/** Reads one member's status; `missing` when Mailchimp does not know it in this audience. */
-	async function readMember(api: ApiClient, listId: string, key: string): Promise<MemberState> {
-		const request: ApiRequest = { method: 'GET', path: memberPath(listId, key), query: { fields: 'id,email_address,status' } };
+	async function readMember(api: ApiClient, listId: string, key: string, fields = STATE_FIELDS): Promise<MemberState> {
+		const request: ApiRequest = { method: 'GET', path: memberPath(listId, key), query: { fields } };
 		let response: HttpResponse;
 		try {
 			response = await api.send('read contact', request);
@@ -352,10 +371,10 @@ export function createMailchimp(options: MailchimpOptions = {}): Platform {
 	}
 
 	/** The current state of each target: by single reads for a few, by batch operations for many. */
-	async function readStates(api: ApiClient, listId: string, targets: Target[]): Promise<Map<Target, MemberState>> {
+	async function readStates(api: ApiClient, listId: string, targets: Target[], fields = STATE_FIELDS): Promise<Map<Target, MemberState>> {
 		const states = new Map<Target, MemberState>();
 		const readEach = async (some: Target[]) => {
-			for (const target of some) states.set(target, await readMember(api, listId, target.key));
+			for (const target of some) states.set(target, await readMember(api, listId, target.key, fields));
 		};
 		if (targets.length <= DIRECT_READ_MAX) {
 			await readEach(targets);
@@ -366,7 +385,7 @@ export function createMailchimp(options: MailchimpOptions = {}): Platform {
 				method: 'GET',
 				path: memberPath(listId, target.key),
 				operation_id: String(i),
-				params: { fields: 'id,email_address,status' },
+				params: { fields },
 			}));
 			let run: BatchRun;
 			try {
@@ -405,7 +424,98 @@ export function createMailchimp(options: MailchimpOptions = {}): Platform {
 		}
 	}
 
-	const platform: Platform = {
+	// -----------------------------------------------------------------------------------------
+	// Tags (static segments)
+
+	const segmentsPath = (listId: string) => `/lists/${encodeURIComponent(listId)}/segments`;
+
+	/**
+	 * The id of the audience's tag of this name (Mailchimp compares tag names without regard to
+	 * case), or undefined. GET /lists/{list_id}/segments?type=static lists the tags, 1,000 a page.
+	 */
+	async function findTag(api: ApiClient, listId: string, name: string): Promise<string | undefined> {
+		const operation = 'find the tag in the audience';
+		const wanted = name.toLowerCase();
+		for (let offset = 0; ; ) {
+			const request: ApiRequest = {
+				method: 'GET',
+				path: segmentsPath(listId),
+				query: { type: 'static', count: PAGE_SIZE, offset, fields: 'segments.id,segments.name,total_items' },
+			};
+			const body = await api.request<unknown>(operation, request);
+			if (!isRecord(body) || !Array.isArray(body.segments)) throw api.malformed(operation, request, 'no "segments" array');
+			const found = body.segments.filter(isRecord).find((s) => typeof s.name === 'string' && s.name.trim().toLowerCase() === wanted);
+			if (found) {
+				if (typeof found.id !== 'number' && typeof found.id !== 'string') throw api.malformed(operation, request, 'a tag without an id');
+				return String(found.id);
+			}
+			offset += body.segments.length;
+			const total = typeof body.total_items === 'number' ? body.total_items : undefined;
+			if (body.segments.length === 0 || (total === undefined ? body.segments.length < PAGE_SIZE : offset >= total)) return undefined;
+		}
+	}
+
+	/**
+	 * Creates the tag, once: the caller looked for it first. POST /lists/{list_id}/segments with an
+	 * empty `static_segment` ("Passing an empty array will create a static segment without any
+	 * subscribers"); members are added afterwards, where Mailchimp answers for each one. Should the
+	 * name be taken meanwhile (another run), Mailchimp refuses it and the tag is looked up again.
+	 */
+	async function createTag(api: ApiClient, listId: string, name: string): Promise<string> {
+		const operation = 'create the tag';
+		const request: ApiRequest = { method: 'POST', path: segmentsPath(listId), body: { name, static_segment: [] } };
+		const response = await api.send(operation, request);
+		if (response.status >= 200 && response.status < 300) {
+			const id = isRecord(response.body) ? response.body.id : undefined;
+			if (typeof id !== 'number' && typeof id !== 'string') throw api.malformed(operation, request, 'no segment id');
+			return String(id);
+		}
+		if (response.status === 400) {
+			const existing = await findTag(api, listId, name);
+			if (existing) return existing;
+		}
+		throw api.errorFor(operation, request, response);
+	}
+
+	/**
+	 * Who carries the tag already, so that they are reported `already` and not written again: its
+	 * members (subscriber hashes and contact ids), 1,000 a page, every status included. When the tag
+	 * has more members than reading the contacts themselves would cost, the contacts' own tags are read
+	 * instead (`states`).
+	 */
+	async function tagHolders(api: ApiClient, listId: string, segmentId: string, targets: Target[]): Promise<{ holders?: Holders; states?: Map<Target, MemberState> }> {
+		const operation = 'read the tag’s members';
+		const holders: Holders = new Map();
+		const readingContacts = targets.length <= DIRECT_READ_MAX ? targets.length : 3 * Math.ceil(targets.length / OPERATIONS_PER_BATCH);
+		for (let offset = 0; ; ) {
+			const request: ApiRequest = {
+				method: 'GET',
+				path: `${segmentsPath(listId)}/${encodeURIComponent(segmentId)}/members`,
+				query: {
+					count: PAGE_SIZE,
+					offset,
+					include_cleaned: true,
+					include_transactional: true,
+					include_unsubscribed: true,
+					fields: 'members.id,members.email_address,members.contact_id,total_items',
+				},
+			};
+			const body = await api.request<unknown>(operation, request);
+			if (!isRecord(body) || !Array.isArray(body.members)) throw api.malformed(operation, request, 'no "members" array');
+			for (const member of body.members.filter(isRecord)) {
+				const email = text(member.email_address);
+				for (const key of [text(member.id), text(member.contact_id), email && subscriberHash(email)]) if (key) holders.set(key, email);
+			}
+			offset += body.members.length;
+			const total = typeof body.total_items === 'number' ? body.total_items : undefined;
+			if (body.members.length === 0 || (total === undefined ? body.members.length < PAGE_SIZE : offset >= total)) return { holders };
+			if (offset === body.members.length && total !== undefined && Math.ceil((total - offset) / PAGE_SIZE) > readingContacts) {
+				return { states: await readStates(api, listId, targets, TAG_STATE_FIELDS) };
+			}
+		}
+	}
+
+	const platform: MailchimpPlatform = {
 		id: 'mailchimp',
 		name: NAME,
 		capabilities: {
@@ -417,7 +527,7 @@ export function createMailchimp(options: MailchimpOptions = {}): Platform {
 			deleteKind: 'archive',
 			// POST .../actions/delete-permanent.
 			permanentDelete: true,
-			// POST /lists/{list_id}/members/{subscriber_hash}/tags (not yet an operation of the Platform interface).
+			// A tag is a static segment: POST /lists/{list_id}/segments/{segment_id} adds 500 members a request.
 			tag: true,
 			// GET /lists/{list_id}/members has since_timestamp_opt and sort_field=timestamp_signup.
 			newMemberPolling: true,
@@ -652,6 +762,109 @@ export function createMailchimp(options: MailchimpOptions = {}): Platform {
 			if (allMissing) await checkAudience(api, listId, 'delete contacts', targets, outcomes);
 			return inInputOrder(contacts, outcomes);
 		},
+
+		async tag(api, listId, contacts, tag) {
+			const outcomes = new Map<ContactRef, WriteOutcome>();
+			const targets = resolveTargets(contacts, outcomes);
+			const name = tag.trim();
+			if (targets.length === 0) return inInputOrder(contacts, outcomes);
+			if (!name) {
+				for (const target of targets) settle(outcomes, target, 'failed', 'No tag name was given.');
+				return inInputOrder(contacts, outcomes);
+			}
+			const tagged = `Already tagged “${name}”.`;
+			const notMember = 'Not a member of this audience: nothing to tag.';
+
+			// The tag (found by name, or created once), and who carries it already. A new tag has nobody.
+			let segmentId: string;
+			let holders: Holders | undefined = new Map();
+			let states: Map<Target, MemberState> | undefined;
+			try {
+				const found = await findTag(api, listId, name);
+				if (found) ({ holders, states } = await tagHolders(api, listId, (segmentId = found), targets));
+				else segmentId = await createTag(api, listId, name);
+			} catch (error) {
+				for (const target of targets) settle(outcomes, target, 'failed', failureDetail(error));
+				return inInputOrder(contacts, outcomes);
+			}
+
+			// Contacts named only by an ID need their address: the batch add takes addresses.
+			const unknownAddress = states ? [] : targets.filter((t) => !t.email && !isHolder(holders!, t));
+			if (unknownAddress.length > 0) {
+				try {
+					states = await readStates(api, listId, unknownAddress);
+				} catch (error) {
+					for (const target of unknownAddress) settle(outcomes, target, 'failed', failureDetail(error));
+				}
+			}
+
+			const toWrite: Array<{ targets: Target[]; email: string; id?: string }> = [];
+			const queued = new Map<string, { targets: Target[]; email: string; id?: string }>();
+			for (const target of targets) {
+				if (outcomes.has(target.refs[0])) continue;
+				const state = states?.get(target);
+				target.email ??= state?.email ?? holders?.get(target.key);
+				if (state?.error) settle(outcomes, target, 'failed', state.error);
+				else if (state?.missing) settle(outcomes, target, 'skipped', notMember);
+				else if (state?.tags?.includes(name.toLowerCase()) || (!state?.tags && holders && isHolder(holders, target))) settle(outcomes, target, 'already', tagged, state?.id);
+				else {
+					const email = state?.email ?? target.email;
+					const same = email ? queued.get(email.toLowerCase()) : undefined;
+					if (!email) settle(outcomes, target, 'failed', `${NAME} returned no email address for this contact.`, state?.id);
+					else if (same) same.targets.push(target);
+					else {
+						const item = { targets: [target], email, id: state?.id };
+						queued.set(email.toLowerCase(), item);
+						toWrite.push(item);
+					}
+				}
+			}
+
+			let stop: string | undefined;
+			for (const chunk of chunks(toWrite, TAG_BATCH)) {
+				if (stop) {
+					for (const item of chunk) for (const target of item.targets) settle(outcomes, target, 'failed', stop, item.id);
+					continue;
+				}
+				// Only tag membership changes: no field of the member is sent.
+				const request: ApiRequest = {
+					method: 'POST',
+					path: `${segmentsPath(listId)}/${encodeURIComponent(segmentId)}`,
+					body: { members_to_add: chunk.map((item) => item.email) },
+				};
+				let body: Record<string, unknown>;
+				try {
+					const answer = await api.request<unknown>('tag contacts', request);
+					if (!isRecord(answer)) throw api.malformed('tag contacts', request, 'not a batch result');
+					body = answer;
+				} catch (error) {
+					if (isCredentialFailure(error)) stop = failureDetail(error);
+					for (const item of chunk) for (const target of item.targets) settle(outcomes, target, 'failed', failureDetail(error), item.id);
+					continue;
+				}
+				const added = new Set<string>();
+				for (const member of Array.isArray(body.members_added) ? body.members_added.filter(isRecord) : []) {
+					const email = text(member.email_address);
+					if (email) added.add(subscriberHash(email));
+					if (text(member.id)) added.add(String(member.id));
+				}
+				const errors = new Map<string, string>();
+				for (const error of Array.isArray(body.errors) ? body.errors.filter(isRecord) : []) {
+					const message = text(error.error) ?? `${NAME} did not tag it.`;
+					for (const email of Array.isArray(error.email_addresses) ? error.email_addresses : []) errors.set(subscriberHash(String(email)), message);
+				}
+				for (const item of chunk) {
+					const hash = subscriberHash(item.email);
+					for (const target of item.targets) {
+						if (errors.has(hash)) settle(outcomes, target, 'failed', errors.get(hash), item.id);
+						else if (added.has(hash)) settle(outcomes, target, 'done', undefined, item.id);
+						// "Any emails provided that are not present on the list will be ignored" (spec).
+						else settle(outcomes, target, 'skipped', `${notMember} (${NAME} ignored the address.)`, item.id);
+					}
+				}
+			}
+			return inInputOrder(contacts, outcomes);
+		},
 	};
 
 	/**
@@ -697,13 +910,17 @@ interface MemberState {
 	status?: string;
 	email?: string;
 	id?: string;
+	/** Lower-cased names of the member's tags, when they were asked for. */
+	tags?: string[];
 	missing?: boolean;
 	error?: string;
 }
 
 function memberState(body: unknown): MemberState | undefined {
 	if (!isRecord(body) || typeof body.status !== 'string') return undefined;
-	return { status: body.status, email: text(body.email_address), id: text(body.id) };
+	const state: MemberState = { status: body.status, email: text(body.email_address), id: text(body.id) };
+	if (Array.isArray(body.tags)) state.tags = body.tags.filter(isRecord).map((t) => String(t.name ?? '').trim().toLowerCase());
+	return state;
 }
 
 /** The data centre an API key belongs to: its suffix, as in `…-us6`. */
@@ -724,7 +941,9 @@ function dataCentre(key: string): string {
 /**
  * Every request we send may be repeated: GETs; DELETE archives (again: 404); batch subscribe sets a
  * status (same result twice); POST /batches carries only such operations (a repeated submission
- * runs them again, which changes nothing more). Mailchimp answers 429 when a key has more than 10
+ * runs them again, which changes nothing more); adding members to a tag again leaves them tagged,
+ * and creating a tag again is refused for its name, then the tag is looked up (see createTag).
+ * Mailchimp answers 429 when a key has more than 10
  * connections open; the generic rules retry it after Retry-After or with back-off.
  */
 const MAILCHIMP_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, methods: ['GET', 'PUT', 'DELETE', 'POST'] };
@@ -732,7 +951,7 @@ const MAILCHIMP_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, methods: ['GET',
 function mailchimpHint(response: HttpResponse, operation: string): string | undefined {
 	const says = problemText(response.body);
 	const quoted = says ? ` (Mailchimp says: ${says})` : '';
-	const writes = /unsubscribe|delete|archive|tag|write/i.test(operation);
+	const writes = /unsubscribe|delete|archive|tag contacts|create the tag|write/i.test(operation);
 	switch (response.status) {
 		case 401:
 			return `The API key is invalid or revoked, or belongs to another data centre than its "-usN" suffix says: copy a current key from Account > Extras > API keys, or reconnect the account${quoted}.`;
@@ -751,4 +970,4 @@ function mailchimpHint(response: HttpResponse, operation: string): string | unde
 	}
 }
 
-export const mailchimp: Platform = createMailchimp();
+export const mailchimp: MailchimpPlatform = createMailchimp();

@@ -1,6 +1,8 @@
 // A stateful fake of the HubSpot endpoints the adapter uses (and the credential test and the OAuth
 // token endpoint), on 127.0.0.1. It enforces the token, the scopes and the batch sizes, and its
-// state changes as the adapter writes, so a later read shows the result.
+// state changes as the adapter writes, so a later read shows the result. Contact properties are
+// defined (the CRM Properties API: read, create, update options) and a batch update may set only
+// defined properties, and a dropdown only to one of its options, as HubSpot does.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,8 +23,22 @@ export interface FakeHubspotList {
 	memberIds: string[];
 }
 
+export interface FakeHubspotProperty {
+	name: string;
+	label: string;
+	type: string;
+	fieldType: string;
+	groupName: string;
+	description?: string;
+	options: Array<{ label: string; value: string; displayOrder?: number; hidden?: boolean }>;
+	/** Set by HubSpot: such a property cannot be written. */
+	readOnlyValue?: boolean;
+}
+
 export interface FakeHubspotState {
 	contacts: Map<string, FakeHubspotContact>;
+	/** Contact property definitions, by internal name. */
+	properties: Map<string, FakeHubspotProperty>;
 	lists: FakeHubspotList[];
 	/** Lower-cased addresses opted out of all email. */
 	optedOut: Set<string>;
@@ -65,6 +81,8 @@ export const FAKE_HUBSPOT_ALL_SCOPES = [
 	'crm.objects.contacts.write',
 	'communication_preferences.write',
 	'communication_preferences.statuses.batch.write',
+	'crm.schemas.contacts.read',
+	'crm.schemas.contacts.write',
 ];
 
 export interface FakeHubspot {
@@ -122,8 +140,22 @@ function seedContacts(seed: FakeHubspotSeed['contacts']): FakeHubspotContact[] {
 
 export async function startFakeHubspot(seed: FakeHubspotSeed = {}): Promise<FakeHubspot> {
 	const contacts = seedContacts(seed.contacts);
+	const property = (name: string, type = 'string', fieldType = 'text', readOnlyValue = false): FakeHubspotProperty => ({ name, label: name, type, fieldType, groupName: 'contactinformation', options: [], readOnlyValue });
 	const state: FakeHubspotState = {
 		contacts: new Map(contacts.map((c) => [c.id, c])),
+		// HubSpot's default contact properties the fake knows, and every property the seed uses.
+		properties: new Map(
+			[
+				property('email'),
+				property('firstname'),
+				property('lastname'),
+				property('company'),
+				property('lifecyclestage', 'enumeration', 'radio'),
+				property('hs_email_optout', 'bool', 'booleancheckbox', true),
+				property('hs_object_id', 'number', 'number', true),
+				...[...new Set(contacts.flatMap((c) => Object.keys(c.properties)))].map((name) => property(name)),
+			].map((p) => [p.name, p]),
+		),
 		lists: seed.lists ?? [
 			{ listId: '101', name: 'Newsletter subscribers', processingType: 'MANUAL', objectTypeId: '0-1', memberIds: contacts.map((c) => c.id) },
 			{ listId: '102', name: 'Customers (dynamic)', processingType: 'DYNAMIC', objectTypeId: '0-1', memberIds: [] },
@@ -351,6 +383,73 @@ export async function startFakeHubspot(seed: FakeHubspotSeed = {}): Promise<Fake
 			const email = decodeURIComponent(single[1]);
 			if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw validation('Invalid subscriber identifier.');
 			return { status: 200, body: batchEnvelope(statusesFor(email), []) };
+		}
+
+		const propertyPath = /^\/crm\/v3\/properties\/contacts(?:\/([^/]+))?$/.exec(path);
+		if (propertyPath) {
+			const name = propertyPath[1] === undefined ? undefined : decodeURIComponent(propertyPath[1]);
+			const known = name === undefined ? undefined : state.properties.get(name);
+			const view = (p: FakeHubspotProperty) => ({ ...p, hidden: false, formField: false, hasUniqueValue: false, modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: p.readOnlyValue === true } });
+			if (method === 'GET' && name !== undefined) {
+				requireScope('crm.schemas.contacts.read', 'crm.schemas.contacts.write');
+				if (!known) throw new HttpError(404, errorBody('OBJECT_NOT_FOUND', `Unable to find property ${name}`));
+				return { status: 200, body: view(known) };
+			}
+			if (method === 'POST' && name === undefined) {
+				requireScope('crm.schemas.contacts.write');
+				const b = (body ?? {}) as Partial<FakeHubspotProperty>;
+				if (!b.name || !b.label || !b.type || !b.fieldType || !b.groupName) throw validation('name, label, type, fieldType and groupName are required');
+				if (!/^[a-z][a-z0-9_]*$/.test(b.name)) throw validation(`Invalid property name ${b.name}`);
+				if (state.properties.has(b.name)) throw new HttpError(409, errorBody('OBJECT_ALREADY_EXISTS', `A property named ${b.name} already exists.`));
+				if (b.type === 'enumeration' && !Array.isArray(b.options)) throw validation('options are required for enumeration properties');
+				const created: FakeHubspotProperty = { name: b.name, label: b.label, type: b.type, fieldType: b.fieldType, groupName: b.groupName, description: b.description, options: b.options ?? [] };
+				state.properties.set(created.name, created);
+				return { status: 201, body: view(created) };
+			}
+			if (method === 'PATCH' && name !== undefined) {
+				requireScope('crm.schemas.contacts.write');
+				if (!known) throw new HttpError(404, errorBody('OBJECT_NOT_FOUND', `Unable to find property ${name}`));
+				const b = (body ?? {}) as Partial<FakeHubspotProperty>;
+				if (b.options !== undefined) known.options = b.options;
+				if (b.label !== undefined) known.label = b.label;
+				return { status: 200, body: view(known) };
+			}
+		}
+
+		if (method === 'POST' && path === '/crm/v3/objects/contacts/batch/update') {
+			requireScope('crm.objects.contacts.write');
+			const inputs = inputsOf(body, 100) as Array<{ id?: unknown; idProperty?: unknown; properties?: unknown }>;
+			// Like HubSpot, bad property values fail the whole batch; a missing contact fails only itself.
+			for (const input of inputs) {
+				const values = input.properties;
+				if (typeof values !== 'object' || values === null) throw validation('properties: required');
+				for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
+					const definition = state.properties.get(name);
+					if (!definition) throw validation(`Property values were not valid: Property "${name}" does not exist`);
+					if (definition.readOnlyValue) throw new HttpError(400, errorBody('READ_ONLY_VALUE', `Property "${name}" is read-only`));
+					if (definition.type === 'enumeration' && value !== '' && !definition.options.some((o) => o.value === value)) {
+						throw new HttpError(400, errorBody('INVALID_OPTION', `Property values were not valid: ${String(value)} was not one of the allowed options for ${name}`));
+					}
+				}
+			}
+			const results: unknown[] = [];
+			const missing: string[] = [];
+			for (const input of inputs) {
+				const id = String(input.id ?? '');
+				const contact = input.idProperty === 'email' ? byEmail(id) : live(id);
+				if (!contact) {
+					missing.push(id);
+					continue;
+				}
+				for (const [name, value] of Object.entries(input.properties as Record<string, string>)) {
+					if (value === '') delete contact.properties[name];
+					else contact.properties[name] = String(value);
+				}
+				contact.updatedAt = new Date(state.now).toISOString();
+				results.push(publicContact(contact, Object.keys(input.properties as Record<string, string>)));
+			}
+			const errors = missing.length > 0 ? [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Could not update some CONTACT objects, they may be deleted or not exist.', context: { ids: missing } }] : [];
+			return { status: errors.length > 0 ? 207 : 200, body: batchEnvelope(results, errors) };
 		}
 
 		if (method === 'POST' && path === '/crm/v3/objects/contacts/batch/archive') {

@@ -1,5 +1,6 @@
 // A stateful fake of the parts of Mailchimp's Marketing API 3.0 the adapter uses, on loopback:
 // audiences and their members, batch subscribe/unsubscribe, member archive and permanent delete,
+// tags (static segments: listed, created, their members read, members added in batches),
 // batch operations (queued, finished after a few polls, results as a gzipped tar at a
 // "pre-signed" URL), /ping for the credential test, the OAuth2 metadata endpoint, and a token
 // endpoint that refreshes an expired access token. Auth is enforced (HTTP basic with the API key
@@ -29,11 +30,21 @@ export interface FakeMailchimpMember {
 	_links: Array<{ rel: string; href: string; method: string }>;
 }
 
+export interface FakeMailchimpSegment {
+	id: number;
+	name: string;
+	type: 'static';
+	created_at: string;
+	updated_at: string;
+}
+
 export interface FakeMailchimpAudience {
 	id: string;
 	name: string;
 	/** By subscriber hash. */
 	members: Map<string, FakeMailchimpMember>;
+	/** Tags, which Mailchimp keeps as static segments; a member carries one when its `tags` name its id. */
+	segments: Map<number, FakeMailchimpSegment>;
 }
 
 interface FakeBatch {
@@ -60,6 +71,8 @@ export interface FakeMailchimpState {
 	resultsPerFile: number;
 	/** Users without the right to change contacts: writes answer 403. */
 	readOnly: boolean;
+	/** Lower-cased addresses the segment batch add reports as errors (a per-member failure). */
+	untaggable: Set<string>;
 }
 
 export interface FakeMailchimpRequest {
@@ -185,15 +198,21 @@ export async function startFakeMailchimp(seed: FakeMailchimpSeed = {}): Promise<
 		archiveRejectsAuthorization: false,
 		resultsPerFile: 500,
 		readOnly: false,
+		untaggable: new Set(),
 	};
 	let n = 0;
+	let nextSegmentId = 1000;
+	const seedTime = new Date(Date.UTC(2024, 0, 1)).toISOString().replace('.000Z', '+00:00');
 	for (const audience of seed.audiences ?? []) {
 		const members = new Map<string, FakeMailchimpMember>();
+		const segments = new Map<number, FakeMailchimpSegment>();
 		for (const m of audience.members) {
 			const member = newMember(audience.id, m, n++);
 			members.set(member.id, member);
+			// The seeded members' tags are the audience's tags.
+			for (const t of member.tags) if (!segments.has(t.id)) segments.set(t.id, { id: t.id, name: t.name, type: 'static', created_at: seedTime, updated_at: seedTime });
 		}
-		state.audiences.set(audience.id, { id: audience.id, name: audience.name, members });
+		state.audiences.set(audience.id, { id: audience.id, name: audience.name, members, segments });
 	}
 	const requests: FakeMailchimpRequest[] = [];
 	let origin = '';
@@ -202,6 +221,14 @@ export async function startFakeMailchimp(seed: FakeMailchimpSeed = {}): Promise<
 		audience.members.get(key) ??
 		audience.members.get(fakeSubscriberHash(key)) ??
 		[...audience.members.values()].find((m) => m.contact_id === key);
+
+	const segmentView = (audience: FakeMailchimpAudience, segment: FakeMailchimpSegment) => ({
+		...segment,
+		// "The number of active subscribers currently included in the segment."
+		member_count: [...audience.members.values()].filter((m) => m.status === 'subscribed' && m.tags.some((t) => t.id === segment.id)).length,
+		list_id: audience.id,
+		_links: [],
+	});
 
 	const touch = (member: FakeMailchimpMember) => {
 		member.last_changed = new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
@@ -288,6 +315,76 @@ export async function startFakeMailchimp(seed: FakeMailchimpSeed = {}): Promise<
 			result.total_updated = result.updated_members.length;
 			result.error_count = result.errors.length;
 			return { status: 200, body: result };
+		}
+
+		if (audience && parts[2] === 'segments' && parts.length === 3 && method === 'GET') {
+			const count = Number(query.count ?? 10);
+			const offset = Number(query.offset ?? 0);
+			if (count > 1000) return problem(400, 'Invalid Resource', 'count: must be at most 1000');
+			const all = [...audience.segments.values()].filter((s) => !query.type || s.type === query.type).map((s) => segmentView(audience, s));
+			return { status: 200, body: { segments: all.slice(offset, offset + count), list_id: audience.id, total_items: all.length, _links: [] } };
+		}
+
+		if (audience && parts[2] === 'segments' && parts.length === 3 && method === 'POST') {
+			const input = body as { name?: unknown; static_segment?: unknown; options?: unknown };
+			const name = typeof input?.name === 'string' ? input.name.trim() : '';
+			if (!name) return problem(400, 'Invalid Resource', 'name: required');
+			if (input.options !== undefined) return problem(400, 'Invalid Resource', 'This fake knows static segments (tags) only.');
+			if ([...audience.segments.values()].some((s) => s.name.toLowerCase() === name.toLowerCase())) {
+				return problem(400, 'Invalid Resource', `A tag or segment named "${name}" already exists.`);
+			}
+			const at = new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
+			const segment: FakeMailchimpSegment = { id: nextSegmentId++, name, type: 'static', created_at: at, updated_at: at };
+			audience.segments.set(segment.id, segment);
+			for (const email of Array.isArray(input.static_segment) ? input.static_segment : []) {
+				const member = findMember(audience, String(email));
+				if (member && member.status !== 'archived') member.tags.push({ id: segment.id, name: segment.name });
+			}
+			return { status: 200, body: segmentView(audience, segment) };
+		}
+
+		const segment = audience && parts[2] === 'segments' && parts.length >= 4 ? audience.segments.get(Number(parts[3])) : undefined;
+		if (audience && parts[2] === 'segments' && parts.length >= 4 && !segment) return notFound();
+
+		if (audience && segment && parts.length === 4 && method === 'POST') {
+			const input = body as { members_to_add?: unknown; members_to_remove?: unknown };
+			const toAdd = Array.isArray(input?.members_to_add) ? input.members_to_add.map(String) : [];
+			const toRemove = Array.isArray(input?.members_to_remove) ? input.members_to_remove.map(String) : [];
+			if (toAdd.length > 500 || toRemove.length > 500) return problem(400, 'Invalid Resource', 'A maximum of 500 members can be sent.');
+			const result = { members_added: [] as FakeMailchimpMember[], members_removed: [] as FakeMailchimpMember[], errors: [] as unknown[], total_added: 0, total_removed: 0, error_count: 0 };
+			const refused: string[] = [];
+			for (const email of toAdd) {
+				const member = findMember(audience, email);
+				// "Any emails provided that are not present on the list will be ignored"; so is a member
+				// that already carries the tag (it is not added again).
+				if (!member || member.status === 'archived' || member.tags.some((t) => t.id === segment.id)) continue;
+				if (state.untaggable.has(email.toLowerCase())) {
+					refused.push(email);
+					continue;
+				}
+				member.tags.push({ id: segment.id, name: segment.name });
+				result.members_added.push(member);
+			}
+			for (const email of toRemove) {
+				const member = findMember(audience, email);
+				if (!member || !member.tags.some((t) => t.id === segment.id)) continue;
+				member.tags = member.tags.filter((t) => t.id !== segment.id);
+				result.members_removed.push(member);
+			}
+			if (refused.length > 0) result.errors.push({ email_addresses: refused, error: 'This contact cannot be tagged (fake: untaggable).' });
+			result.total_added = result.members_added.length;
+			result.total_removed = result.members_removed.length;
+			result.error_count = refused.length;
+			return { status: 200, body: result };
+		}
+
+		if (audience && segment && parts.length === 5 && parts[4] === 'members' && method === 'GET') {
+			const count = Number(query.count ?? 10);
+			const offset = Number(query.offset ?? 0);
+			if (count > 1000) return problem(400, 'Invalid Resource', 'count: must be at most 1000');
+			const hidden = new Set(['archived', ...(query.include_cleaned === 'true' ? [] : ['cleaned']), ...(query.include_unsubscribed === 'true' ? [] : ['unsubscribed']), ...(query.include_transactional === 'true' ? [] : ['transactional'])]);
+			const all = [...audience.members.values()].filter((m) => !hidden.has(m.status) && m.tags.some((t) => t.id === segment.id));
+			return { status: 200, body: { members: all.slice(offset, offset + count), total_items: all.length, _links: [] } };
 		}
 
 		if (audience && parts[2] === 'members' && parts.length === 3 && method === 'GET') {

@@ -10,7 +10,7 @@ import { ListHygieneHubspotOAuth2Api } from '../../credentials/ListHygieneHubspo
 import { PlatformApiError } from '../../src/http/client';
 import { FetchTransport } from '../../src/http/fetchTransport';
 import { collect } from '../../src/http/paginate';
-import { hubspot } from '../../src/platforms/hubspot';
+import { DEFAULT_TAG_PROPERTY, hubspot, tagProperty } from '../../src/platforms/hubspot';
 import { createApiClient } from '../../src/platforms/registry';
 import type { ContactRef, Member } from '../../src/platforms/types';
 import { FAKE_HUBSPOT_ALL_SCOPES, startFakeHubspot } from '../fakes/hubspot';
@@ -116,7 +116,8 @@ describe('HubSpot module', () => {
 			unsubscribeScope: 'global',
 			deleteKind: 'archive',
 			permanentDelete: true,
-			tag: false,
+			// A dropdown contact property stands in for a tag.
+			tag: true,
 			newMemberPolling: true,
 		});
 		// Memberships: "The maximum `limit` is 250"; CRM batch read/archive: 100 inputs.
@@ -150,7 +151,7 @@ describe('HubSpot module', () => {
 		expect(defaults.accessTokenUrl).toBe(
 			'={{$self["baseUrl"] ? $self["baseUrl"].replace(/\\/+$/, "") + "/oauth/v3/token" : "https://api.hubapi.com/oauth/v3/token"}}',
 		);
-		expect(decodeURIComponent(String(defaults.authQueryParameters))).toBe('optional_scope=communication_preferences.statuses.batch.write');
+		expect(decodeURIComponent(String(defaults.authQueryParameters))).toBe('optional_scope=communication_preferences.statuses.batch.write crm.schemas.contacts.read crm.schemas.contacts.write');
 	});
 });
 
@@ -688,6 +689,282 @@ describe('HubSpot delete', () => {
 	});
 });
 
+describe('HubSpot tag (a dropdown contact property)', () => {
+	const PROPERTY_PATH = '/crm/v3/properties/contacts/list_hygiene_category';
+	const READ = '/crm/v3/objects/contacts/batch/read';
+	const UPDATE = '/crm/v3/objects/contacts/batch/update';
+	const dropdown = (values: string[]) => ({
+		name: 'list_hygiene_category',
+		label: 'List hygiene category',
+		type: 'enumeration',
+		fieldType: 'select',
+		groupName: 'contactinformation',
+		options: values.map((value, displayOrder) => ({ label: value, value, displayOrder, hidden: false })),
+	});
+	const ALL = ['invalid', 'disposable', 'catch_all', 'unknown', 'risky', 'spamtrap', 'role_account'];
+	/** A batch update that updates every input. */
+	const updateReply = (_uri: string, body: unknown): nock.ReplyFnResult => {
+		const inputs = parse(body).inputs as Array<{ id: string; properties: Record<string, string> }>;
+		return [200, envelope(inputs.map((i) => contact(i.id, i.properties))), JSON_TYPE];
+	};
+
+	it('maps a tag to a property named after its prefix, holding the category', () => {
+		expect(tagProperty('list-hygiene:invalid')).toEqual({ property: 'list_hygiene_category', value: 'invalid', label: 'List hygiene category' });
+		expect(tagProperty('list-hygiene:role_account')).toMatchObject({ property: 'list_hygiene_category', value: 'role_account' });
+		expect(tagProperty('invalid')).toMatchObject({ property: DEFAULT_TAG_PROPERTY, value: 'invalid' });
+		expect(tagProperty('Acme Hygiene:catch_all')).toEqual({ property: 'acme_hygiene_category', value: 'catch_all', label: 'Acme Hygiene category' });
+		expect(tagProperty('2024/cleanup:risky')).toMatchObject({ property: 'p_2024_cleanup_category', value: 'risky' });
+	});
+
+	it('creates the property once when missing, reads the contacts, and sets only that property', async () => {
+		const created: unknown[] = [];
+		const reads: Array<Record<string, unknown>> = [];
+		const updates: unknown[] = [];
+		nock(BASE)
+			.get(PROPERTY_PATH)
+			.reply(404, { status: 'error', message: 'Unable to find property list_hygiene_category', category: 'OBJECT_NOT_FOUND' }, JSON_TYPE)
+			.post('/crm/v3/properties/contacts', (body) => created.push(body) > 0)
+			.reply(201, dropdown(ALL), JSON_TYPE)
+			.post(READ, (body) => reads.push(body) > 0 && !body.idProperty)
+			.reply(batchReadReply())
+			.post(READ, (body) => reads.push(body) > 0 && body.idProperty === 'email')
+			.reply(batchReadReply())
+			.post(UPDATE, (body) => updates.push(body) > 0)
+			.reply(updateReply);
+		const { api } = await client();
+		const outcomes = await hubspot.tag(
+			api,
+			'5',
+			[
+				{ index: 0, email: 'u9@example.test' },
+				{ index: 1, contactId: '1', email: 'u1@example.test' },
+				{ index: 2, contactId: '2' },
+				{ index: 3 },
+			],
+			'list-hygiene:invalid',
+		);
+		expect(created).toEqual([
+			{
+				name: 'list_hygiene_category',
+				label: 'List hygiene category',
+				description: expect.stringContaining('List Hygiene'),
+				groupName: 'contactinformation',
+				type: 'enumeration',
+				fieldType: 'select',
+				options: [
+					{ label: 'Invalid', value: 'invalid', displayOrder: 0, hidden: false },
+					{ label: 'Disposable', value: 'disposable', displayOrder: 1, hidden: false },
+					{ label: 'Catch-all', value: 'catch_all', displayOrder: 2, hidden: false },
+					{ label: 'Unknown', value: 'unknown', displayOrder: 3, hidden: false },
+					{ label: 'Risky', value: 'risky', displayOrder: 4, hidden: false },
+					{ label: 'Spam trap', value: 'spamtrap', displayOrder: 5, hidden: false },
+					{ label: 'Role account', value: 'role_account', displayOrder: 6, hidden: false },
+				],
+			},
+		]);
+		expect(reads.every((r) => (r.properties as string[]).includes('list_hygiene_category'))).toBe(true);
+		expect(updates).toEqual([
+			{
+				inputs: [
+					{ id: '1', properties: { list_hygiene_category: 'invalid' } },
+					{ id: '2', properties: { list_hygiene_category: 'invalid' } },
+					{ id: '9', properties: { list_hygiene_category: 'invalid' } },
+				],
+			},
+		]);
+		expect(outcomes).toEqual([
+			{ index: 0, outcome: 'done', contactId: '9', email: 'u9@example.test', detail: 'list_hygiene_category set to invalid' },
+			{ index: 1, outcome: 'done', contactId: '1', email: 'u1@example.test', detail: 'list_hygiene_category set to invalid' },
+			{ index: 2, outcome: 'done', contactId: '2', detail: 'list_hygiene_category set to invalid' },
+			{ index: 3, outcome: 'failed', detail: 'names no contact: neither a contact ID nor an email' },
+		]);
+		// Property read + creation, a batch read by ID and one by email, one batch update.
+		expect(api.requests).toBe(5);
+	});
+
+	it('reports contacts already carrying the category as `already`, replaces another category, and skips contacts that are gone', async () => {
+		const updates: unknown[] = [];
+		const values: Record<string, string | null> = { '1': 'invalid', '2': 'disposable', '3': null };
+		nock(BASE)
+			.get(PROPERTY_PATH)
+			.reply(200, dropdown(ALL), JSON_TYPE)
+			.post(READ)
+			.reply(batchReadReply(['4'], (id) => ({ list_hygiene_category: values[id] ?? null })))
+			.post(UPDATE, (body) => updates.push(body) > 0)
+			.reply(updateReply);
+		const { api } = await client();
+		const outcomes = await hubspot.tag(api, '5', ['1', '2', '3', '4'].map((contactId, index) => ({ index, contactId })), 'list-hygiene:invalid');
+		expect(outcomes).toEqual([
+			{ index: 0, outcome: 'already', contactId: '1', detail: 'list_hygiene_category is already invalid' },
+			{ index: 1, outcome: 'done', contactId: '2', detail: 'list_hygiene_category set to invalid (was disposable)' },
+			{ index: 2, outcome: 'done', contactId: '3', detail: 'list_hygiene_category set to invalid' },
+			{ index: 3, outcome: 'skipped', contactId: '4', detail: 'HubSpot has no contact with this ID (any more): nothing to tag' },
+		]);
+		expect(updates).toEqual([{ inputs: ['2', '3'].map((id) => ({ id, properties: { list_hygiene_category: 'invalid' } })) }]);
+		expect(api.requests).toBe(3);
+	});
+
+	it('reports each contact of a batch HubSpot answered in part (207)', async () => {
+		nock(BASE)
+			.get(PROPERTY_PATH)
+			.reply(200, dropdown(ALL), JSON_TYPE)
+			.post(READ)
+			.reply(batchReadReply())
+			.post(UPDATE)
+			.reply(207, envelope([contact('1', { list_hygiene_category: 'invalid' }), contact('3', { list_hygiene_category: 'invalid' })], [{ status: 'error', category: 'VALIDATION_ERROR', message: 'Contact 2 is locked by a running import', context: { ids: ['2'] } }]), JSON_TYPE);
+		const { api } = await client();
+		const outcomes = await hubspot.tag(api, '5', ['1', '2', '3'].map((contactId, index) => ({ index, contactId })), 'list-hygiene:invalid');
+		expect(outcomes.map((o) => [o.index, o.outcome, o.detail])).toEqual([
+			[0, 'done', 'list_hygiene_category set to invalid'],
+			[1, 'failed', 'Contact 2 is locked by a running import'],
+			[2, 'done', 'list_hygiene_category set to invalid'],
+		]);
+	});
+
+	it('fails the contacts of a refused batch and goes on with the next one', async () => {
+		let updates = 0;
+		nock(BASE)
+			.get(PROPERTY_PATH)
+			.reply(200, dropdown(ALL), JSON_TYPE)
+			.post(READ)
+			.times(2)
+			.reply(batchReadReply())
+			.post(UPDATE)
+			.reply(400, { status: 'error', message: 'Property values were not valid', category: 'VALIDATION_ERROR' }, JSON_TYPE)
+			.post(UPDATE)
+			.reply((uri, body) => {
+				updates++;
+				return updateReply(uri, body);
+			});
+		const { api } = await client();
+		const outcomes = await hubspot.tag(api, '5', Array.from({ length: 150 }, (_v, index) => ({ index, contactId: String(index + 1) })), 'list-hygiene:risky');
+		expect(outcomes.slice(0, 100).every((o) => o.outcome === 'failed' && o.detail?.includes('HTTP 400'))).toBe(true);
+		expect(outcomes.slice(100).every((o) => o.outcome === 'done')).toBe(true);
+		expect(updates).toBe(1);
+	});
+
+	it('adds a missing option to an existing dropdown, keeping its options; takes a text property as it is; refuses another type', async () => {
+		const patched: unknown[] = [];
+		nock(BASE)
+			.get(PROPERTY_PATH)
+			.reply(200, dropdown(['invalid', 'legacy']), JSON_TYPE)
+			.patch(PROPERTY_PATH, (body) => patched.push(body) > 0)
+			.reply(200, dropdown(['invalid', 'legacy', 'spamtrap']), JSON_TYPE)
+			.post(READ)
+			.reply(batchReadReply())
+			.post(UPDATE)
+			.reply(updateReply);
+		const first = await client();
+		await expect(hubspot.tag(first.api, '5', [{ index: 0, contactId: '1' }], 'list-hygiene:spamtrap')).resolves.toMatchObject([{ outcome: 'done' }]);
+		expect(patched).toEqual([
+			{
+				options: [
+					{ label: 'invalid', value: 'invalid', displayOrder: 0, hidden: false },
+					{ label: 'legacy', value: 'legacy', displayOrder: 1, hidden: false },
+					{ label: 'Spam trap', value: 'spamtrap', displayOrder: 2, hidden: false },
+				],
+			},
+		]);
+
+		nock(BASE)
+			.get('/crm/v3/properties/contacts/acme_category')
+			.reply(200, { name: 'acme_category', type: 'string', fieldType: 'text', options: [] }, JSON_TYPE)
+			.post(READ)
+			.reply(batchReadReply())
+			.post(UPDATE, { inputs: [{ id: '1', properties: { acme_category: 'unknown' } }] })
+			.reply(updateReply);
+		const second = await client();
+		await expect(hubspot.tag(second.api, '5', [{ index: 0, contactId: '1' }], 'acme:unknown')).resolves.toMatchObject([{ outcome: 'done' }]);
+		expect(second.api.requests).toBe(3);
+
+		nock(BASE).get(PROPERTY_PATH).reply(200, { ...dropdown([]), type: 'number', fieldType: 'number' }, JSON_TYPE);
+		const third = await client();
+		const refused = await hubspot.tag(third.api, '5', [{ index: 7, contactId: '1' }], 'list-hygiene:invalid');
+		expect(refused).toEqual([
+			{ index: 7, outcome: 'failed', contactId: '1', detail: 'The HubSpot contact property list_hygiene_category exists with type number, which cannot hold “invalid”: rename or delete that property in HubSpot, or use another tag prefix.' },
+		]);
+		expect(third.api.requests).toBe(1);
+	});
+
+	it('uses the property another run created meanwhile (409), and reads it once per client across categories', async () => {
+		nock(BASE)
+			.get(PROPERTY_PATH)
+			.reply(404, { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'not found' }, JSON_TYPE)
+			.post('/crm/v3/properties/contacts')
+			.reply(409, { status: 'error', category: 'OBJECT_ALREADY_EXISTS', message: 'A property named list_hygiene_category already exists.' }, JSON_TYPE)
+			.get(PROPERTY_PATH)
+			.reply(200, dropdown(ALL), JSON_TYPE)
+			.post(READ)
+			.times(2)
+			.reply(batchReadReply())
+			.post(UPDATE)
+			.times(2)
+			.reply(updateReply);
+		const { api } = await client();
+		await expect(hubspot.tag(api, '5', [{ index: 0, contactId: '1' }], 'list-hygiene:invalid')).resolves.toMatchObject([{ outcome: 'done' }]);
+		expect(api.requests).toBe(5);
+		// The executor tags each category in its own call: the property is known by then.
+		await expect(hubspot.tag(api, '5', [{ index: 0, contactId: '2' }], 'list-hygiene:disposable')).resolves.toMatchObject([{ outcome: 'done' }]);
+		expect(api.requests).toBe(7);
+	});
+
+	it('explains a rejected token (401) without showing it', async () => {
+		nock(BASE).get(PROPERTY_PATH).reply(401, { status: 'error', message: 'Authentication credentials not found', category: 'INVALID_AUTHENTICATION' }, JSON_TYPE);
+		const { api } = await client();
+		const error = await failure(hubspot.tag(api, '5', [{ index: 0, contactId: '1' }], 'list-hygiene:invalid'));
+		expect(error.message).toMatch(/^HubSpot: read the tag property failed with HTTP 401\. HubSpot rejected the token/);
+		expect(api.requests).toBe(1);
+	});
+
+	it('names the scope a 403 asks for: the schema scope to create the property, the write scope to tag', async () => {
+		nock(BASE)
+			.get(PROPERTY_PATH)
+			.reply(404, { status: 'error', category: 'OBJECT_NOT_FOUND', message: 'not found' }, JSON_TYPE)
+			.post('/crm/v3/properties/contacts')
+			.reply(403, { status: 'error', message: 'This app hasn’t been granted all required scopes to make this call.', category: 'MISSING_SCOPES' }, JSON_TYPE);
+		const first = await client();
+		const error = await failure(hubspot.tag(first.api, '5', [{ index: 0, contactId: '1' }], 'list-hygiene:invalid'));
+		expect(error.message).toContain('HubSpot: create the tag property failed with HTTP 403. Give the HubSpot private app (or the OAuth app, then reconnect) the scope crm.schemas.contacts.write, or use Verify only.');
+
+		nock(BASE).get(PROPERTY_PATH).reply(200, dropdown(ALL), JSON_TYPE).post(READ).reply(batchReadReply()).post(UPDATE).reply(403, missingScopes('crm.objects.contacts.write'), JSON_TYPE);
+		const second = await client();
+		const denied = await failure(hubspot.tag(second.api, '5', [{ index: 0, contactId: '1' }], 'list-hygiene:invalid'));
+		expect(denied.message).toContain('HubSpot: tag contacts failed with HTTP 403. Give the HubSpot private app (or the OAuth app, then reconnect) the scope crm.objects.contacts.write, or use Verify only.');
+	});
+
+	it('waits as Retry-After says after a 429, then tags', async () => {
+		nock(BASE)
+			.get(PROPERTY_PATH)
+			.reply(200, dropdown(ALL), JSON_TYPE)
+			.post(READ)
+			.reply(batchReadReply())
+			.post(UPDATE)
+			.reply(429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' }, { ...JSON_TYPE, 'retry-after': '2' })
+			.post(UPDATE)
+			.reply(updateReply);
+		const { api, sleeps } = await client();
+		await expect(hubspot.tag(api, '5', [{ index: 0, contactId: '1' }], 'list-hygiene:invalid')).resolves.toMatchObject([{ outcome: 'done' }]);
+		expect(sleeps).toEqual([2000]);
+		expect(api.requests).toBe(4);
+	});
+
+	it('tags 1,000 contacts in 21 requests', async () => {
+		nock(BASE).get(PROPERTY_PATH).reply(200, dropdown(ALL), JSON_TYPE).post(READ).times(10).reply(batchReadReply()).post(UPDATE).times(10).reply(updateReply);
+		const { api } = await client();
+		const outcomes = await hubspot.tag(
+			api,
+			'5',
+			Array.from({ length: 1000 }, (_v, index) => ({ index, contactId: String(index + 1) })),
+			'list-hygiene:invalid',
+		);
+		expect(outcomes.filter((o) => o.outcome === 'done')).toHaveLength(1000);
+		// 1 read of the property (1 more, once per account, when it must be created) + per 100
+		// contacts a batch read (to report `already`, skip contacts that are gone and find email-only
+		// ones) and a batch update ("100 a call"): 1 + 10 + 10.
+		expect(api.requests).toBe(21);
+	});
+});
+
 describe('HubSpot against the stateful fake', () => {
 	const customFields = ['firstname', 'lastname', 'company', 'lifecyclestage', 'favourite_colour'];
 
@@ -756,6 +1033,49 @@ describe('HubSpot against the stateful fake', () => {
 		}
 	});
 
+	it('tags end to end: the property is made once, only it changes on each contact, and a second run is `already`', async () => {
+		const fake = await startFakeHubspot({ contacts: 4 });
+		try {
+			const seeded = new Map([...fake.state.contacts.values()].map((c) => [c.id, structuredClone(c)]));
+			const [c1, c2, c3, c4] = [...fake.state.contacts.values()];
+			const fresh = async () => (await client({ baseUrl: fake.url, token: fake.state.privateAppToken })).api;
+
+			const first = await hubspot.tag(await fresh(), '101', [{ index: 0, email: c1.properties.email }, { index: 1, contactId: c2.id }, { index: 2, contactId: '999' }], 'list-hygiene:invalid');
+			expect(first.map((o) => [o.outcome, o.contactId])).toEqual([
+				['done', c1.id],
+				['done', c2.id],
+				['skipped', '999'],
+			]);
+			expect(fake.state.properties.get('list_hygiene_category')).toMatchObject({ type: 'enumeration', fieldType: 'select', groupName: 'contactinformation' });
+
+			// Another category, another run: the property is found (not made again); c1 changes category.
+			const second = await hubspot.tag(await fresh(), '101', [{ index: 0, contactId: c3.id }, { index: 1, contactId: c1.id }], 'list-hygiene:disposable');
+			expect(second.map((o) => [o.outcome, o.detail])).toEqual([
+				['done', 'list_hygiene_category set to disposable'],
+				['done', 'list_hygiene_category set to disposable (was invalid)'],
+			]);
+			// The same clean-up again is safe.
+			const again = await hubspot.tag(await fresh(), '101', [{ index: 0, email: c3.properties.email }, { index: 1, contactId: c1.id }], 'list-hygiene:disposable');
+			expect(again.map((o) => o.outcome)).toEqual(['already', 'already']);
+			expect(fake.requests.filter((r) => r.method === 'POST' && r.path === '/crm/v3/properties/contacts')).toHaveLength(1);
+
+			// Only the tag property changed; every other field is as seeded.
+			const expected: Record<string, string | undefined> = { [c1.id]: 'disposable', [c2.id]: 'invalid', [c3.id]: 'disposable', [c4.id]: undefined };
+			for (const [id, original] of seeded) {
+				const now = fake.state.contacts.get(id)!;
+				const { list_hygiene_category: category, ...rest } = now.properties;
+				expect(category).toBe(expected[id]);
+				expect(rest).toEqual(original.properties);
+				expect(now.createdAt).toBe(original.createdAt);
+				expect(now.archived).toBe(false);
+			}
+			// And the members read still reads every contact, with its state unchanged.
+			expect((await collect(hubspot.members(await fresh(), '101', {}))).map((m) => m.status)).toEqual(['subscribed', 'subscribed', 'subscribed', 'subscribed']);
+		} finally {
+			await fake.close();
+		}
+	});
+
 	it('falls back to per-address unsubscribes on an account without the batch scope', async () => {
 		const fake = await startFakeHubspot({ contacts: 3, scopes: FAKE_HUBSPOT_ALL_SCOPES.filter((s) => !s.includes('.batch.')) });
 		try {
@@ -811,7 +1131,16 @@ describeConformance(
 	['hubspot/crm_lists_v3.json', 'hubspot/crm_contacts_v3.json', 'hubspot/communication_preferences_v4.json', 'hubspot/account_info_v3.json'],
 	(specs) => {
 		it('every request sent in this file names a documented path and method, with required parameters and a fitting body', () => {
-			const requests = recorded.flat();
+			// Left out, by name: the CRM Properties API (the Tag action's property), which is not among
+			// the descriptions in ../shared/specs/hubspot. Those requests follow HubSpot's Properties API
+			// reference (developers.hubspot.com/docs/api-reference/latest/crm/properties), cited in
+			// src/platforms/hubspot.ts; their bodies are asserted in the tag tests above.
+			const isPropertiesApi = (r: SentRequest) => new URL(r.url).pathname.startsWith('/crm/v3/properties/');
+			const left = recorded.flat().filter(isPropertiesApi);
+			expect(new Set(left.map((r) => `${r.method} ${new URL(r.url).pathname.replace(/^(\/crm\/v3\/properties\/contacts)\/[^/]+$/, '$1/{name}')}`))).toEqual(
+				new Set(['GET /crm/v3/properties/contacts/{name}', 'POST /crm/v3/properties/contacts', 'PATCH /crm/v3/properties/contacts/{name}']),
+			);
+			const requests = recorded.flat().filter((r) => !isPropertiesApi(r));
 			expect(requests.length).toBeGreaterThan(200);
 			const paths = new Set(requests.map((r) => `${r.method} ${new URL(r.url).pathname.replace(/\/(lists|statuses)\/(?!batch\/)[^/]+\/(memberships|unsubscribe-all)$/, '/$1/{id}/$2')}`));
 			expect([...paths].sort()).toEqual([
@@ -822,6 +1151,7 @@ describeConformance(
 				'POST /crm/v3/lists/search',
 				'POST /crm/v3/objects/contacts/batch/archive',
 				'POST /crm/v3/objects/contacts/batch/read',
+				'POST /crm/v3/objects/contacts/batch/update',
 				'POST /crm/v3/objects/contacts/gdpr-delete',
 			]);
 			expect(conformanceProblems(specs(), requests)).toEqual([]);

@@ -645,6 +645,198 @@ describe('Mailchimp: delete', () => {
 	});
 });
 
+describe('Mailchimp: tag', () => {
+	const TAG = 'list-hygiene:invalid';
+	const SEGMENTS = '/lists/aud1/segments';
+	const read = (i: number) => `/lists/aud1/members/${subscriberHash(emailOf(i))}`;
+	const tags = (...list: Array<[number, string]>) => ({ segments: list.map(([id, name]) => ({ id, name })), total_items: list.length });
+	const holders = (ids: number[], total = ids.length) => ({ members: ids.map((i) => ({ id: subscriberHash(emailOf(i)), email_address: emailOf(i), contact_id: `c${i}` })), total_items: total });
+	const added = (emails: string[]) => ({ members_added: emails.map((email) => ({ id: subscriberHash(email), email_address: email, status: 'subscribed' })), members_removed: [], errors: [], total_added: emails.length, total_removed: 0, error_count: 0 });
+
+	it('creates the tag once when the audience lacks it, then adds the contacts in one batch, in input order', async () => {
+		nock(BASE)
+			.get(SEGMENTS)
+			.query({ type: 'static', count: '1000', offset: '0', fields: 'segments.id,segments.name,total_items' })
+			.reply(200, tags([5, 'vip'], [6, 'list-hygiene:disposable']), JSON_HEADERS);
+		let created: unknown;
+		nock(BASE)
+			.post(SEGMENTS, (body) => {
+				created = body;
+				return true;
+			})
+			.reply(200, { id: 77, name: TAG, member_count: 0, type: 'static', list_id: 'aud1' }, JSON_HEADERS);
+		// The contact given by its subscriber hash alone: its address is read first (the batch add takes addresses).
+		nock(BASE).get(read(2)).query({ fields: 'id,email_address,status' }).reply(200, { id: subscriberHash(emailOf(2)), email_address: emailOf(2), status: 'unsubscribed' }, JSON_HEADERS);
+		let sent: unknown;
+		nock(BASE)
+			.post(`${SEGMENTS}/77`, (body) => {
+				sent = body;
+				return true;
+			})
+			.reply(200, added([emailOf(1), emailOf(2)]), JSON_HEADERS);
+		const { api } = await client();
+		const outcomes = await platform.tag(api, 'aud1', refs({ email: emailOf(1) }, { contactId: subscriberHash(emailOf(2)) }, {}, { email: emailOf(1).toUpperCase() }), TAG);
+		expect(created).toEqual({ name: TAG, static_segment: [] });
+		// Only the addresses: no field of any member is sent.
+		expect(sent).toEqual({ members_to_add: [emailOf(1), emailOf(2)] });
+		expect(outcomes).toEqual([
+			{ index: 0, outcome: 'done', contactId: subscriberHash(emailOf(1)), email: emailOf(1) },
+			{ index: 1, outcome: 'done', contactId: subscriberHash(emailOf(2)), email: emailOf(2) },
+			{ index: 2, outcome: 'skipped', detail: 'The item names no contact: it has neither a contact ID nor an email address.' },
+			{ index: 3, outcome: 'done', contactId: subscriberHash(emailOf(1)), email: emailOf(1).toUpperCase() },
+		]);
+		// Find, create, one read of the hash-only contact, one batch add.
+		expect(api.requests).toBe(4);
+	});
+
+	it('reports contacts that already carry the tag as `already` and writes only the others', async () => {
+		nock(BASE).get(SEGMENTS).query(true).reply(200, tags([41, 'List-Hygiene:Invalid']), JSON_HEADERS);
+		let query: Record<string, string> = {};
+		nock(BASE)
+			.get(`${SEGMENTS}/41/members`)
+			.query((q) => {
+				query = q as Record<string, string>;
+				return true;
+			})
+			.reply(200, holders([1, 2]), JSON_HEADERS);
+		let sent: unknown;
+		nock(BASE)
+			.post(`${SEGMENTS}/41`, (body) => {
+				sent = body;
+				return true;
+			})
+			.reply(200, added([emailOf(3)]), JSON_HEADERS);
+		const { api } = await client();
+		// A hash-only contact that carries the tag needs no read.
+		const outcomes = await platform.tag(api, 'aud1', refs({ email: emailOf(1) }, { contactId: subscriberHash(emailOf(2)) }, { email: emailOf(3) }), TAG);
+		// Every status counts: an unsubscribed or cleaned member may carry the tag too.
+		expect(query).toMatchObject({ count: '1000', offset: '0', include_cleaned: 'true', include_unsubscribed: 'true', include_transactional: 'true' });
+		expect(sent).toEqual({ members_to_add: [emailOf(3)] });
+		expect(outcomes.map((o) => [o.index, o.outcome, o.detail])).toEqual([
+			[0, 'already', `Already tagged “${TAG}”.`],
+			[1, 'already', `Already tagged “${TAG}”.`],
+			[2, 'done', undefined],
+		]);
+		expect(api.requests).toBe(3);
+	});
+
+	it('reads the contacts’ own tags instead of a tag with many more members than contacts', async () => {
+		nock(BASE).get(SEGMENTS).query(true).reply(200, tags([41, TAG]), JSON_HEADERS);
+		// 5,000 members: 4 more pages would cost more than reading the 2 contacts.
+		nock(BASE).get(`${SEGMENTS}/41/members`).query((q) => q.offset === '0').reply(200, holders([10, 11], 5000), JSON_HEADERS);
+		nock(BASE)
+			.get(read(1))
+			.query({ fields: 'id,email_address,status,tags' })
+			.reply(200, { id: subscriberHash(emailOf(1)), email_address: emailOf(1), status: 'subscribed', tags: [{ id: 41, name: TAG }] }, JSON_HEADERS)
+			.get(read(2))
+			.query({ fields: 'id,email_address,status,tags' })
+			.reply(200, { id: subscriberHash(emailOf(2)), email_address: emailOf(2), status: 'subscribed', tags: [{ id: 5, name: 'vip' }] }, JSON_HEADERS);
+		nock(BASE).post(`${SEGMENTS}/41`, { members_to_add: [emailOf(2)] }).reply(200, added([emailOf(2)]), JSON_HEADERS);
+		const { api } = await client();
+		const outcomes = await platform.tag(api, 'aud1', refs({ email: emailOf(1) }, { email: emailOf(2) }), TAG);
+		expect(outcomes.map((o) => o.outcome)).toEqual(['already', 'done']);
+		expect(api.requests).toBe(5);
+	});
+
+	it('reports each contact of a partly failed batch: added, refused with Mailchimp’s message, ignored as not a member', async () => {
+		nock(BASE).get(SEGMENTS).query(true).reply(200, tags([41, TAG]), JSON_HEADERS);
+		nock(BASE).get(`${SEGMENTS}/41/members`).query(true).reply(200, holders([]), JSON_HEADERS);
+		nock(BASE)
+			.post(`${SEGMENTS}/41`)
+			.reply(
+				200,
+				{
+					...added([emailOf(1), emailOf(4)]),
+					errors: [{ email_addresses: [emailOf(2).toUpperCase()], error: 'Email addresses could not be added: the contact is in a compliance state.' }],
+					error_count: 1,
+				},
+				JSON_HEADERS,
+			);
+		const { api } = await client();
+		const outcomes = await platform.tag(api, 'aud1', refs({ email: emailOf(1) }, { email: emailOf(2) }, { email: emailOf(3) }, { email: emailOf(4) }), TAG);
+		expect(outcomes.map((o) => [o.index, o.outcome, o.detail])).toEqual([
+			[0, 'done', undefined],
+			[1, 'failed', 'Email addresses could not be added: the contact is in a compliance state.'],
+			[2, 'skipped', 'Not a member of this audience: nothing to tag. (Mailchimp ignored the address.)'],
+			[3, 'done', undefined],
+		]);
+	});
+
+	it('goes on after a failed batch: 600 contacts, the first 500 refused, the last 100 tagged', async () => {
+		const emails = Array.from({ length: 600 }, (_, i) => emailOf(i));
+		nock(BASE).get(SEGMENTS).query(true).reply(200, tags(), JSON_HEADERS);
+		nock(BASE).post(SEGMENTS).reply(200, { id: 9, name: TAG, type: 'static' }, JSON_HEADERS);
+		nock(BASE).post(`${SEGMENTS}/9`).reply(400, problem(400, 'Invalid Resource', 'The resource submitted could not be validated.'), PROBLEM_HEADERS);
+		nock(BASE).post(`${SEGMENTS}/9`).reply(200, added(emails.slice(500)), JSON_HEADERS);
+		const { api } = await client();
+		const outcomes = await platform.tag(api, 'aud1', refs(...emails.map((email) => ({ email }))), TAG);
+		expect(outcomes.slice(0, 500).every((o) => o.outcome === 'failed' && /HTTP 400\. Mailchimp refused the request: Invalid Resource/.test(o.detail ?? ''))).toBe(true);
+		expect(outcomes.slice(500).every((o) => o.outcome === 'done')).toBe(true);
+		expect(outcomes.map((o) => o.index)).toEqual(emails.map((_, i) => i));
+	});
+
+	it('fails every contact with the advice when the key is rejected (401), after one request and without the key', async () => {
+		nock(BASE).get(SEGMENTS).query(true).reply(401, problem(401, 'API Key Invalid', 'Your API key may be invalid.'), PROBLEM_HEADERS);
+		const { api } = await client();
+		const outcomes = await platform.tag(api, 'aud1', refs({ email: emailOf(1) }, { email: emailOf(2) }), TAG);
+		expect(outcomes.map((o) => o.outcome)).toEqual(['failed', 'failed']);
+		expect(outcomes[0].detail).toMatch(/^Mailchimp: find the tag in the audience failed with HTTP 401\. The API key is invalid or revoked/);
+		expect(JSON.stringify(outcomes)).not.toContain(KEY);
+		expect(api.requests).toBe(1);
+	});
+
+	it('advises on a 403 of a user who may not change contacts, and stops writing after it', async () => {
+		const emails = Array.from({ length: 600 }, (_, i) => emailOf(i));
+		nock(BASE).get(SEGMENTS).query(true).reply(200, tags([41, TAG]), JSON_HEADERS);
+		nock(BASE).get(`${SEGMENTS}/41/members`).query(true).reply(200, holders([]), JSON_HEADERS);
+		nock(BASE).post(`${SEGMENTS}/41`).reply(403, problem(403, 'Forbidden', 'You don’t have permission to access this resource.'), PROBLEM_HEADERS);
+		const { api } = await client();
+		const outcomes = await platform.tag(api, 'aud1', refs(...emails.map((email) => ({ email }))), TAG);
+		expect(new Set(outcomes.map((o) => o.outcome))).toEqual(new Set(['failed']));
+		expect(outcomes[599].detail).toMatch(/HTTP 403\. This Mailchimp user may read the audience but not change contacts .*use a key or connection of a Manager or Admin user, or use Verify only/);
+		// The second batch of 100 was not sent: it would fail the same way.
+		expect(api.requests).toBe(3);
+	});
+
+	it('waits as a 429’s Retry-After says, then tags', async () => {
+		nock(BASE).get(SEGMENTS).query(true).reply(200, tags([41, TAG]), JSON_HEADERS);
+		nock(BASE).get(`${SEGMENTS}/41/members`).query(true).reply(200, holders([]), JSON_HEADERS);
+		nock(BASE)
+			.post(`${SEGMENTS}/41`)
+			.reply(429, problem(429, 'Too Many Requests', 'You have exceeded the limit of 10 simultaneous connections.'), { ...PROBLEM_HEADERS, 'retry-after': '3' })
+			.post(`${SEGMENTS}/41`)
+			.reply(200, added([emailOf(1)]), JSON_HEADERS);
+		const { api, sleeps } = await client();
+		const outcomes = await platform.tag(api, 'aud1', refs({ email: emailOf(1) }), TAG);
+		expect(outcomes.map((o) => o.outcome)).toEqual(['done']);
+		expect(sleeps).toEqual([3000]);
+		expect(api.requests).toBe(4);
+	});
+
+	it('uses the tag another run created meanwhile instead of failing', async () => {
+		nock(BASE).get(SEGMENTS).query(true).reply(200, tags(), JSON_HEADERS);
+		nock(BASE).post(SEGMENTS).reply(400, problem(400, 'Invalid Resource', 'Tag already exists.'), PROBLEM_HEADERS);
+		nock(BASE).get(SEGMENTS).query(true).reply(200, tags([88, TAG]), JSON_HEADERS);
+		nock(BASE).post(`${SEGMENTS}/88`).reply(200, added([emailOf(1)]), JSON_HEADERS);
+		const { api } = await client();
+		await expect(platform.tag(api, 'aud1', refs({ email: emailOf(1) }), TAG)).resolves.toMatchObject([{ outcome: 'done' }]);
+		expect(api.requests).toBe(4);
+	});
+
+	it('says the audience is gone on a 404, and reports a malformed answer for its contacts', async () => {
+		nock(BASE).get('/lists/gone/segments').query(true).reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'), PROBLEM_HEADERS);
+		const { api } = await client();
+		const [gone] = await platform.tag(api, 'gone', refs({ email: emailOf(1) }), TAG);
+		expect(gone).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('Mailchimp has no such audience (deleted, or in another account): pick the audience again') });
+
+		nock(BASE).get(SEGMENTS).query(true).reply(200, tags([41, TAG]), JSON_HEADERS);
+		nock(BASE).get(`${SEGMENTS}/41/members`).query(true).reply(200, holders([]), JSON_HEADERS);
+		nock(BASE).post(`${SEGMENTS}/41`).reply(200, '<html>oops</html>', { 'content-type': 'text/html' });
+		const [malformed] = await platform.tag(api, 'aud1', refs({ email: emailOf(1) }), TAG);
+		expect(malformed).toMatchObject({ outcome: 'failed', detail: 'Mailchimp: tag contacts returned an unexpected response (not a batch result).' });
+	});
+});
+
 describe('Mailchimp: results archive reader', () => {
 	it('reads every JSON file of a gzipped tar, long names included, and parses each response', () => {
 		const longName = `${'d'.repeat(120)}/results.json`;
@@ -664,7 +856,7 @@ describe('Mailchimp: results archive reader', () => {
 	});
 });
 
-describe('Mailchimp: request counts (DESIGN.md §4: read 10 / unsubscribe 2 / delete 1)', () => {
+describe('Mailchimp: request counts (DESIGN.md §4: read 10 / unsubscribe 2 / delete 1; tag 4)', () => {
 	it('reads 10,000 members, unsubscribes 1,000 and deletes 1,000 within the targets', async () => {
 		const total = 10_000;
 		nock(BASE)
@@ -713,6 +905,34 @@ describe('Mailchimp: request counts (DESIGN.md §4: read 10 / unsubscribe 2 / de
 		// (1 results download when some did, to tell "already" from "failed").
 		expect(deletes.submissions.map((s) => s.length)).toEqual([1000]);
 		expect(deleting.api.requests).toBe(1 + 1);
+	});
+
+	it('tags 1,000 contacts in 4 requests, and a second run in 2', async () => {
+		const thousand = refs(...Array.from({ length: 1000 }, (_, i) => ({ email: emailOf(i) })));
+		nock(BASE).get('/lists/big/segments').query(true).reply(200, { segments: [{ id: 3, name: 'vip' }], total_items: 1 }, JSON_HEADERS);
+		nock(BASE).post('/lists/big/segments').reply(200, { id: 12, name: 'list-hygiene:invalid', type: 'static' }, JSON_HEADERS);
+		const writes: number[] = [];
+		nock(BASE)
+			.post('/lists/big/segments/12', (body: { members_to_add: string[] }) => writes.push(body.members_to_add.length) > 0)
+			.times(2)
+			.reply(200, (_uri, body) => ({ members_added: (body as { members_to_add: string[] }).members_to_add.map((email_address) => ({ email_address })), errors: [] }), JSON_HEADERS);
+		const first = await client();
+		expect((await platform.tag(first.api, 'big', thousand, 'list-hygiene:invalid')).every((o) => o.outcome === 'done')).toBe(true);
+		// 1 look-up of the tag + 1 creation (once: the next run finds it) + 2 batch adds of 500
+		// (POST /lists/{list_id}/segments/{segment_id}: "A maximum of 500 members can be sent").
+		expect(writes).toEqual([500, 500]);
+		expect(first.api.requests).toBe(4);
+
+		nock(BASE).get('/lists/big/segments').query(true).reply(200, { segments: [{ id: 12, name: 'list-hygiene:invalid' }], total_items: 1 }, JSON_HEADERS);
+		nock(BASE)
+			.get('/lists/big/segments/12/members')
+			.query(true)
+			.reply(200, { members: thousand.map((r) => ({ id: subscriberHash(r.email!), email_address: r.email })), total_items: 1000 }, JSON_HEADERS);
+		const second = await client();
+		expect((await platform.tag(second.api, 'big', thousand, 'list-hygiene:invalid')).every((o) => o.outcome === 'already')).toBe(true);
+		// 1 look-up of the tag + 1 page of its 1,000 members; nothing left to write. (An existing tag
+		// costs one such page per 1,000 members, or reading the contacts themselves when that is cheaper.)
+		expect(second.api.requests).toBe(2);
 	});
 });
 
@@ -815,6 +1035,50 @@ describe('Mailchimp: end to end against the fake server', () => {
 		expect(fake.requests.every((r) => r.authorized || r.path.startsWith('/batch-results/'))).toBe(true);
 	});
 
+	it('tags contacts: the tag is created once, each member gains it and nothing else changes; a second run is safe', async () => {
+		const TAG = 'list-hygiene:invalid';
+		fake.state.untaggable.add(fay);
+		const withoutTags = () => new Map([...fake.state.audiences.get('aud1')!.members.values()].map((m) => [m.email_address, (({ tags: _t, ...rest }) => rest)(m)] as const));
+		const tagsOf = () => new Map([...fake.state.audiences.get('aud1')!.members.values()].map((m) => [m.email_address, m.tags.map((t) => t.name)] as const));
+		const before = withoutTags();
+		const tagsBefore = tagsOf();
+		const { api } = await client({ credentials: credentials() });
+		const bobHash = fakeSubscriberHash(bob);
+
+		const first = await platform.tag(api, 'aud1', refs({ email: ann }, { contactId: bobHash }, { email: cat }, { email: 'nobody@example.test' }, { email: eve }, { email: fay }), TAG);
+		expect(first.map((o) => [o.email, o.outcome, o.detail])).toEqual([
+			[ann, 'done', undefined],
+			[bob, 'done', undefined],
+			[cat, 'done', undefined],
+			['nobody@example.test', 'skipped', 'Not a member of this audience: nothing to tag. (Mailchimp ignored the address.)'],
+			[eve, 'done', undefined],
+			[fay, 'failed', 'This contact cannot be tagged (fake: untaggable).'],
+		]);
+		// The tag is visible where Mailchimp shows tags: on the member, and through the members read.
+		const tagged = [ann, bob, cat, eve];
+		for (const [email, names] of tagsOf()) expect(names).toEqual([...tagsBefore.get(email)!, ...(tagged.includes(email) ? [TAG] : [])]);
+		const ann1 = (await collect(platform.members(api, 'aud1', {}))).find((m) => m.email === ann)!;
+		expect((ann1.raw as { tags: Array<{ name: string }> }).tags.map((t) => t.name)).toEqual(['tag0', TAG]);
+		// Every other field of every member (status, merge fields, VIP, language, …) is as it was.
+		expect(withoutTags()).toEqual(before);
+		expect(fake.state.audiences.get('aud1')!.members.has(fakeSubscriberHash('nobody@example.test'))).toBe(false);
+
+		// The same clean-up again: the tag is found (not created twice), the tagged are `already`.
+		const again = await platform.tag(api, 'aud1', refs({ email: ann }, { contactId: bobHash }, { email: cat }, { email: eve }, { email: hal }), TAG);
+		expect(again.map((o) => [o.email, o.outcome])).toEqual([
+			[ann, 'already'],
+			[bob, 'already'],
+			[cat, 'already'],
+			[eve, 'already'],
+			[hal, 'done'],
+		]);
+		expect(fake.requests.filter((r) => r.method === 'POST' && r.path === '/3.0/lists/aud1/segments')).toHaveLength(1);
+		expect([...fake.state.audiences.get('aud1')!.segments.values()].filter((s) => s.name === TAG)).toHaveLength(1);
+		expect(withoutTags()).toEqual(before);
+		// The other audience was not touched.
+		expect(fake.state.audiences.get('aud2')!.members.get(fakeSubscriberHash(ann))!.tags).toEqual([]);
+	});
+
 	it('downloads the results archive without the credential, which S3 requires', async () => {
 		fake.state.archiveRejectsAuthorization = true;
 		const { api } = await client({ credentials: credentials() });
@@ -892,6 +1156,7 @@ describeConformance('Mailchimp: every API request of this suite conforms to mark
 					.replace(/^\/3\.0/, '')
 					.replace(/\/members\/[^/]+/, '/members/{hash}')
 					.replace(/\/batches\/[^/]+/, '/batches/{id}')
+					.replace(/\/segments\/[^/]+/, '/segments/{segment}')
 					.replace(/\/lists\/[^/]+/, '/lists/{id}')}`,
 			),
 		);
@@ -907,6 +1172,10 @@ describeConformance('Mailchimp: every API request of this suite conforms to mark
 				'GET /ping',
 				'DELETE /lists/{id}/members/{hash}',
 				'POST /lists/{id}/members/{hash}/actions/delete-permanent',
+				'GET /lists/{id}/segments',
+				'POST /lists/{id}/segments',
+				'GET /lists/{id}/segments/{segment}/members',
+				'POST /lists/{id}/segments/{segment}',
 			]),
 		);
 		expect(conformanceProblems(specs(), calls)).toEqual([]);

@@ -67,7 +67,7 @@ describe('planCleanup', () => {
 	});
 
 	it('refuses, before any write, an action the platform cannot do, naming the actions it has', () => {
-		const noDelete: Platform = { ...hubspot, capabilities: { ...hubspot.capabilities, deleteKind: 'none' } };
+		const noDelete: Platform = { ...hubspot, capabilities: { ...hubspot.capabilities, deleteKind: 'none', tag: false }, tag: undefined };
 		expect(supportedActions(noDelete)).toEqual(['keep', 'unsubscribe']);
 		expect(() => planCleanup([item('disposable', { platform: 'hubspot' })], noDelete, 'L1', rules())).toThrow(
 			new PlanRefusedError('HubSpot cannot delete contacts. Its actions: Keep, Unsubscribe. Nothing was written.'),
