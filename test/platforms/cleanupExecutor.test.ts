@@ -7,11 +7,16 @@ import { executeCleanup } from '../../src/cleanup/executor';
 import { planCleanup, type CleanupInput } from '../../src/cleanup/planner';
 import { DEFAULT_RULES } from '../../src/cleanup/rules';
 import { FetchTransport } from '../../src/http/fetchTransport';
+import { collect } from '../../src/http/paginate';
+import { constantcontact } from '../../src/platforms/constantcontact';
 import { hubspot } from '../../src/platforms/hubspot';
 import { mailchimp } from '../../src/platforms/mailchimp';
+import { sendgrid } from '../../src/platforms/sendgrid';
 import { createApiClient } from '../../src/platforms/registry';
 import type { Platform } from '../../src/platforms/types';
+import { defaultCcSeed, FAKE_CC_LIST_IDS, startFakeConstantContact } from '../fakes/constantcontact';
 import { startFakeHubspot, type FakeHubspot } from '../fakes/hubspot';
+import { defaultSeed as defaultSendGridSeed, FAKE_LISTS, startFakeSendGrid } from '../fakes/sendgrid';
 import { startFakeMailchimp, type FakeMailchimp } from '../fakes/mailchimp';
 
 const noWait = { sleep: async () => undefined };
@@ -125,5 +130,62 @@ describe('clean-up on the fake HubSpot', () => {
 		expect(fake.state.optedOut.has(members[0].email.toLowerCase())).toBe(true);
 		expect(fake.state.contacts.get(members[1].contactId)?.archived).toBe(false);
 		expect(JSON.stringify([...fake.state.contacts.values()].slice(2).map((c) => c.properties))).toBe(before);
+	});
+});
+
+describe('clean-up on the fake Constant Contact and the fake SendGrid', () => {
+	it('Constant Contact: unsubscribes and tags by plan, then finds everything already done', async () => {
+		const fake = await startFakeConstantContact({ ...defaultCcSeed(), activityPolls: 0 });
+		try {
+			const credentials = { accessToken: fake.state.accessToken, baseUrl: fake.url };
+			const api = await client(constantcontact, credentials);
+			const listId = FAKE_CC_LIST_IDS.newsletter;
+			const members = (await collect(constantcontact.members(api, listId, {}))).map(({ email, contactId }) => ({ email, contactId }));
+			expect(members.length).toBeGreaterThanOrEqual(3);
+			const statuses = members.map((_m, i) => (i === 0 ? 'invalid' : i === 1 ? 'risky' : 'valid'));
+			const rules = { ...DEFAULT_RULES, maxShare: 1, categories: { ...DEFAULT_RULES.categories, risky: { enabled: true, action: 'tag' as const } } };
+			const items = verified(members, statuses, 'constantcontact', listId);
+			const untouched = members.slice(2).map((m) => JSON.stringify(fake.state.contacts.get(m.contactId)));
+
+			const first = await executeCleanup(planCleanup(items, constantcontact, listId, rules), constantcontact, api, { mode: 'clean' });
+			expect(first.outcomes.slice(0, 2).map((o) => [o.action, o.outcome])).toEqual([
+				['unsubscribe', 'done'],
+				['tag', 'done'],
+			]);
+			expect(fake.state.contacts.get(members[0].contactId)?.email_address?.permission_to_send).toBe('unsubscribed');
+			expect(members.slice(2).map((m) => JSON.stringify(fake.state.contacts.get(m.contactId)))).toEqual(untouched);
+
+			const second = await executeCleanup(planCleanup(items, constantcontact, listId, rules), constantcontact, api, { mode: 'clean' });
+			expect(second.outcomes.slice(0, 2).map((o) => o.outcome)).toEqual(['already', 'already']);
+		} finally {
+			await fake.close();
+		}
+	});
+
+	it('SendGrid: suppresses and deletes by plan, then finds everything already done', async () => {
+		const seed = defaultSendGridSeed();
+		const fake = await startFakeSendGrid({ ...seed, apiKey: `SG.${KEY}` });
+		try {
+			const api = await client(sendgrid, { apiKey: `SG.${KEY}`, baseUrl: fake.url });
+			const listId = FAKE_LISTS.newsletter;
+			const members = (await collect(sendgrid.members(api, listId, {}))).map(({ email, contactId }) => ({ email, contactId }));
+			const statuses = members.map((_m, i) => (i === 0 ? 'invalid' : i === 1 ? 'disposable' : 'valid'));
+			const items = verified(members, statuses, 'sendgrid', listId);
+			const others = members.slice(2).map((m) => JSON.stringify(fake.state.contacts.get(m.contactId)));
+
+			const first = await executeCleanup(planCleanup(items, sendgrid, listId, { ...DEFAULT_RULES, maxShare: 1 }), sendgrid, api, { mode: 'clean' });
+			expect(first.outcomes.slice(0, 2).map((o) => [o.action, o.outcome])).toEqual([
+				['unsubscribe', 'done'],
+				['delete', 'done'],
+			]);
+			expect(fake.state.globalUnsubscribes.has(members[0].email.toLowerCase())).toBe(true);
+			expect(fake.state.contacts.has(members[1].contactId)).toBe(false);
+			expect(members.slice(2).map((m) => JSON.stringify(fake.state.contacts.get(m.contactId)))).toEqual(others);
+
+			const second = await executeCleanup(planCleanup(items, sendgrid, listId, { ...DEFAULT_RULES, maxShare: 1 }), sendgrid, api, { mode: 'clean' });
+			expect(second.outcomes.slice(0, 2).map((o) => o.outcome)).toEqual(['already', 'already']);
+		} finally {
+			await fake.close();
+		}
 	});
 });
