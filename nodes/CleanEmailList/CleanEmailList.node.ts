@@ -89,12 +89,12 @@ export class CleanEmailList implements INodeType {
 
 		let plan;
 		try {
-			plan = planCleanup(items.map((item) => item.json), platform, listId, rules);
+			plan = planCleanup(items.map((item) => item.json), platform, listId, rules, { enforceMaxShare: mode === 'clean' });
 		} catch (error) {
 			if (error instanceof PlanRefusedError) {
 				const counts = error.plan ? ` Planned: ${error.plan.changes} changes of ${error.plan.entries.length} contacts.` : '';
 				throw new NodeOperationError(this.getNode(), error.message, {
-					description: `Switch Mode to Verify Only to see the whole plan.${counts}`,
+					description: `Switch Mode to Verify Only to read the whole plan.${counts}`,
 				});
 			}
 			throw new NodeOperationError(this.getNode(), error as Error);
@@ -111,6 +111,13 @@ export class CleanEmailList implements INodeType {
 			throw error instanceof NodeOperationError || error instanceof NodeApiError ? error : new NodeOperationError(this.getNode(), error as Error);
 		}
 
+		if (plan.overMaxShare) {
+			this.addExecutionHints?.({
+				message: `This plan changes ${plan.changes} of ${plan.entries.length} contacts, more than the ${Math.round(rules.maxShare * 100)}% allowed per run: Clean Automatically would refuse it. Check the verification, then raise the maximum share if the plan is right.`,
+				type: 'warning',
+				location: 'outputPane',
+			});
+		}
 		const contacts = items.map((item, index): INodeExecutionData => {
 			const outcome = result.outcomes[index];
 			const cleanup: IDataObject = { category: outcome.category ?? null, action: outcome.action, outcome: outcome.outcome };

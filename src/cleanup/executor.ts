@@ -26,6 +26,8 @@ export interface CleanupSummary {
 	counts: Record<string, Record<string, Record<string, number>>>;
 	requests: number;
 	durationMs: number;
+	/** The plan changes more than the allowed share (Verify only reports it; Clean refuses it). */
+	overMaxShare: boolean;
 }
 
 function count(outcomes: readonly ContactOutcome[]): CleanupSummary['counts'] {
@@ -79,7 +81,8 @@ export async function executeCleanup(
 
 	for (const entry of plan.entries) {
 		if (entry.contact) continue;
-		outcomes.set(entry.index, { index: entry.index, category: entry.category, action: entry.action, outcome: 'skipped', detail: entry.detail ?? entry.skip });
+		const outcome = entry.already ? 'already' : 'skipped';
+		outcomes.set(entry.index, { index: entry.index, category: entry.category, action: entry.action, outcome, detail: entry.detail ?? entry.skip });
 	}
 
 	for (const group of groups(plan.entries)) {
@@ -122,6 +125,7 @@ export async function executeCleanup(
 			counts: count(ordered),
 			requests: (api?.requests ?? 0) - requestsBefore,
 			durationMs: now() - started,
+			overMaxShare: plan.overMaxShare,
 		},
 	};
 }

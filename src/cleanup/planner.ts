@@ -27,6 +27,8 @@ export interface PlanEntry {
 	tag?: string;
 	/** Why nothing will be written for this item. */
 	skip?: SkipReason;
+	/** The member is already in the state the action would give it (the item's own status says so): nothing to write. */
+	already?: boolean;
 	detail?: string;
 }
 
@@ -38,6 +40,8 @@ export interface CleanupPlan {
 	changes: number;
 	/** changes / input items. */
 	share: number;
+	/** The plan changes more than the rules allow per run (refused in Clean mode, reported in Verify only). */
+	overMaxShare: boolean;
 }
 
 export class PlanRefusedError extends Error {
@@ -71,7 +75,23 @@ function ruleFor(rules: CleanupRules, status: VerificationStatus, category: Clea
 	return rules.categories[category];
 }
 
-export function planCleanup(items: readonly CleanupInput[], platform: Platform, listId: string, rules: CleanupRules): CleanupPlan {
+/** Member states in which an action has nothing left to do. */
+const DONE_STATES: Partial<Record<CleanupAction, readonly string[]>> = {
+	unsubscribe: ['unsubscribed'],
+	delete: ['archived'],
+};
+
+/**
+ * `enforceMaxShare` (Clean mode): a plan over the allowed share is refused with PlanRefusedError.
+ * Without it (Verify only) the plan is returned with `overMaxShare` set, so it can be read.
+ */
+export function planCleanup(
+	items: readonly CleanupInput[],
+	platform: Platform,
+	listId: string,
+	rules: CleanupRules,
+	options: { enforceMaxShare?: boolean } = {},
+): CleanupPlan {
 	// Refuse an impossible rule before looking at any item: the user fixes the node, not the data.
 	const supported = supportedActions(platform);
 	const wanted = [...Object.values(rules.categories), ...Object.values(rules.statusRules ?? {})].filter((r) => r?.enabled).map((r) => r!.action);
@@ -109,19 +129,24 @@ export function planCleanup(items: readonly CleanupInput[], platform: Platform, 
 		if (!contactId && !email) {
 			return { index, status, category, action: rule.action, skip: 'no_contact', detail: 'The item has neither a contact ID nor an email.' };
 		}
+		const memberStatus = text((item as { status?: unknown }).status);
+		if (memberStatus && DONE_STATES[rule.action]?.includes(memberStatus)) {
+			return { index, status, category, action: rule.action, already: true, detail: `The member is already ${memberStatus}.` };
+		}
 		const entry: PlanEntry = { index, status, category, action: rule.action, contact: { index, contactId, email } };
 		if (rule.action === 'tag') entry.tag = `${rules.tagPrefix}${status === 'spamtrap' || status === 'role_account' ? status : category}`;
 		return entry;
 	});
 
 	const changes = entries.filter((e) => e.contact).length;
-	const plan: CleanupPlan = { platform: platform.id, listId, entries, changes, share: items.length === 0 ? 0 : changes / items.length };
-	if (plan.share > rules.maxShare) {
+	const share = items.length === 0 ? 0 : changes / items.length;
+	const plan: CleanupPlan = { platform: platform.id, listId, entries, changes, share, overMaxShare: share > rules.maxShare };
+	if (plan.overMaxShare && options.enforceMaxShare !== false) {
 		const percent = (n: number) => `${Math.round(n * 1000) / 10}%`;
 		throw new PlanRefusedError(
 			`The plan would change ${changes} of ${items.length} contacts (${percent(plan.share)}), more than the ${percent(rules.maxShare)} allowed per run. ` +
 				'Nothing was written. Check the verification first (a broken resolver or a blocked port 25 can make many addresses look bad), ' +
-				'run Verify only to read the plan, then raise "Max Share Changed per Run" if the plan is right.',
+				'read the plan in Verify only mode, then raise the maximum share if the plan is right.',
 			plan,
 		);
 	}

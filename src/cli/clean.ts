@@ -150,7 +150,12 @@ export async function cleanCommand(args: string[], io: CliIo): Promise<number> {
 		}
 
 		progress(mode === 'clean' ? 'writing the clean-up…' : 'planning…');
-		const plan = planCleanup(items, platform, listId, rules);
+		const plan = planCleanup(items, platform, listId, rules, { enforceMaxShare: mode === 'clean' });
+		if (plan.overMaxShare) {
+			io.stderr.write(
+				`list-hygiene: warning: this plan changes ${plan.changes} of ${plan.entries.length} contacts, more than the allowed share (--max-share ${rules.maxShare}): --mode clean would refuse it.\n`,
+			);
+		}
 		const { outcomes, summary } = await executeCleanup(plan, platform, api, { mode, permanentDelete: rules.permanentDelete });
 		progress('');
 

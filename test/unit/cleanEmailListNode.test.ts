@@ -83,6 +83,17 @@ describe('Clean Email List node', () => {
 		});
 	});
 
+	it('in Verify only mode shows a plan over the max share, with a warning, instead of refusing it', async () => {
+		const hints: string[] = [];
+		const ctx = context(verifiedItems(['invalid', 'invalid', 'valid', 'valid', 'valid']), { ...base, mode: 'verify_only' });
+		(ctx as unknown as { addExecutionHints: (...h: Array<{ message: string }>) => void }).addExecutionHints = (...h) => hints.push(...h.map((x) => x.message));
+		const [contacts, summary] = await new CleanEmailList().execute.call(ctx);
+		expect(contacts.map((c) => (c.json.cleanup as IDataObject).outcome)).toEqual(['planned', 'planned', 'skipped', 'skipped', 'skipped']);
+		expect(summary[0].json.overMaxShare).toBe(true);
+		expect(hints).toEqual([expect.stringContaining('Clean Automatically would refuse it')]);
+		expect(fake.requests).toEqual([]);
+	});
+
 	it('refuses a plan over the max share, writing nothing, with the counts', async () => {
 		const run = new CleanEmailList().execute.call(context(verifiedItems(['invalid', 'invalid', 'valid', 'valid', 'valid']), { ...base, mode: 'clean' }));
 		await expect(run).rejects.toMatchObject({

@@ -91,8 +91,26 @@ describe('planCleanup', () => {
 		expect(refusal.plan?.changes).toBe(3);
 	});
 
+	it('in Verify only (no enforcement) returns a plan over the share, marked, instead of refusing it', () => {
+		const items = [item('invalid'), item('invalid'), item('valid')];
+		const marked = planCleanup(items, mailchimp, 'L1', rules({ maxShare: 0.2 }), { enforceMaxShare: false });
+		expect([marked.changes, marked.overMaxShare]).toEqual([2, true]);
+		expect(() => planCleanup(items, mailchimp, 'L1', rules({ maxShare: 0.2 }))).toThrow(PlanRefusedError);
+	});
+
+	it('writes nothing for a member already in the state the action gives, and does not count it as a change', () => {
+		const entries = plan([item('invalid', { status: 'unsubscribed' } as never), item('disposable', { status: 'archived' } as never), item('invalid', { status: 'subscribed' } as never)]);
+		expect(entries.entries.map((e) => [e.action, e.already ?? false, e.contact !== undefined])).toEqual([
+			['unsubscribe', true, false],
+			['delete', true, false],
+			['unsubscribe', false, true],
+		]);
+		expect(entries.entries[0].detail).toBe('The member is already unsubscribed.');
+		expect(entries.changes).toBe(1);
+	});
+
 	it('plans an empty input as no change', () => {
-		expect(plan([])).toEqual({ platform: 'mailchimp', listId: 'L1', entries: [], changes: 0, share: 0 });
+		expect(plan([])).toEqual({ platform: 'mailchimp', listId: 'L1', entries: [], changes: 0, share: 0, overMaxShare: false });
 	});
 
 	it('rejects a share outside 0..1', () => {
