@@ -367,3 +367,126 @@ describe('hosts that fail', () => {
 		expect(dns.queries.filter((q) => q.name === 'mx.once.test').map((q) => q.type).sort()).toEqual(['A', 'AAAA']);
 	});
 });
+
+describe('pipelined transactions', () => {
+	type Log = TestSmtpServer['sessions'][number];
+	/** The session's commands grouped by the TCP read that brought them, in order. */
+	const byRead = (log: Log) => {
+		const groups = new Map<number, string[]>();
+		log.commands.forEach((command, i) => groups.set(log.readOf[i], [...(groups.get(log.readOf[i]) ?? []), command]));
+		return [...groups.values()];
+	};
+
+	it('sends each transaction as one group on a PIPELINING server: one read and one round trip per transaction', async () => {
+		const server = await smtp(knownUsers(['a1@p1.test', 'a2@p1.test', 'a4@p1.test', 'b1@p2.test', 'c1@p3.test']));
+		const zone: DnsZone = { 'mx.pipe.test': { A: ['127.0.0.1'] } };
+		for (const d of ['p1.test', 'p2.test', 'p3.test']) zone[d] = mx('mx.pipe.test');
+		const dns = await dnsWith(zone);
+		const addresses = ['a1@p1.test', 'a2@p1.test', 'a3@p1.test', 'a4@p1.test', 'a5@p1.test', 'b1@p2.test', 'c1@p3.test', 'c2@p3.test'];
+		const results = await verifier(dns, server.port, { recipientsPerTransaction: 3 }).verifyBatch(addresses);
+		expect(results.map((r) => r.status)).toEqual(['valid', 'valid', 'invalid', 'valid', 'invalid', 'valid', 'valid', 'invalid']);
+		expect(results.filter((r) => r.status === 'valid').every((r) => r.smtp?.catchAll === false)).toBe(true);
+
+		expect(server.sessions).toHaveLength(1);
+		const log = server.sessions[0];
+		const groups = byRead(log);
+		expect(groups[0]).toEqual(['EHLO prober.test']);
+		expect(groups.at(-1)).toEqual(['QUIT']);
+		const transactions = groups.slice(1, -1);
+		// p1.test: 3 + 2 addresses and the random probe; p2.test: 1 and the probe; p3.test: 2 and the probe.
+		expect(transactions.map((group) => rcpts(group).length)).toEqual([3, 3, 2, 3]);
+		for (const group of transactions) {
+			// One read: MAIL FROM, every RCPT and RSET, in that order.
+			expect(group[0]).toBe('MAIL FROM:<probe@prober.test>');
+			expect(group.slice(1, -1).every((c) => c.startsWith('RCPT TO:<'))).toBe(true);
+			expect(group.at(-1)).toBe('RSET');
+		}
+		expect(log.commands.filter((c) => c.startsWith('MAIL FROM'))).toHaveLength(transactions.length);
+
+		// One round trip per transaction: the server read the whole group before its first reply, and
+		// the client wrote nothing more until every reply of the group had come.
+		const turns = log.transcript.map((line) => line[0]).join('').replace(/C+/g, 'C').replace(/S+/g, 'S');
+		expect(turns).toBe('S' + 'CS'.repeat(groups.length)); // greeting, then EHLO, each transaction, QUIT
+	});
+
+	it('keeps the 452 position rule within a pipelined group', async () => {
+		const users = Array.from({ length: 7 }, (_, i) => `u${i}@cap5.test`);
+		const server = await smtp(knownUsers(users.slice(0, 4), { maxRecipientsPerTransaction: 3 }));
+		const dns = await dnsWith({ 'cap5.test': mx('mx.cap5.test'), 'mx.cap5.test': { A: ['127.0.0.1'] } });
+		const results = await verifier(dns, server.port, { recipientsPerTransaction: 5 }).verifyBatch(users);
+		expect(results.map((r) => r.status)).toEqual(['valid', 'valid', 'valid', 'valid', 'invalid', 'invalid', 'invalid']);
+		expect(results.every((r) => r.smtp?.code !== 452)).toBe(true);
+		expect(server.sessions).toHaveLength(1);
+		const transactions = byRead(server.sessions[0]).slice(1, -1);
+		// 5 asked, 3 taken (the 452s after them are no verdicts); then 3; then the last address with
+		// the random probe, which has room there.
+		expect(transactions.map((group) => rcpts(group).length)).toEqual([5, 3, 2]);
+		expect(transactions.every((group) => group[0].startsWith('MAIL FROM') && group.at(-1) === 'RSET')).toBe(true);
+	});
+
+	it('reads a refused MAIL FROM as the sender refused, never the 503s to the pipelined RCPTs as verdicts', async () => {
+		const server = await smtp({
+			mailReply: () => '553 5.7.1 <probe@prober.test>: Sender address rejected: not owned by user',
+			rcptReply: () => '503 5.5.1 Error: need MAIL command',
+		});
+		const dns = await dnsWith({ 'ms.test': mx('mx.ms.test'), 'mx.ms.test': { A: ['127.0.0.1'] } });
+		const results = await verifier(dns, server.port).verifyBatch(['ann@ms.test', 'bob@ms.test']);
+		expect(verdicts(results)).toEqual([
+			['unknown', 'mail_from_rejected'],
+			['unknown', 'mail_from_rejected'],
+		]);
+		expect(results[0].smtp).toMatchObject({ code: 553, enhanced: '5.7.1' });
+		expect(server.sessions).toHaveLength(1);
+		// One group (the random probe rides along, as always), then QUIT: nothing read from the 503s.
+		expect(byRead(server.sessions[0])).toEqual([
+			['EHLO prober.test'],
+			['MAIL FROM:<probe@prober.test>', 'RCPT TO:<ann@ms.test>', 'RCPT TO:<bob@ms.test>', expect.stringMatching(/^RCPT TO:<x[0-9a-f]{18}@ms\.test>$/), 'RSET'],
+			['QUIT'],
+		]);
+	});
+
+	it('calls the host blocking us when it refuses MAIL FROM with a block and hangs up', async () => {
+		const server = await smtp({
+			mailReply: () => '554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org',
+			rcptReply: () => 'drop',
+		});
+		const dns = await dnsWith({ 'mb.test': mx('mx.mb.test'), 'mx.mb.test': { A: ['127.0.0.1'] } });
+		const v = verifier(dns, server.port);
+		const results = await v.verifyBatch(['ann@mb.test', 'bob@mb.test']);
+		expect(verdicts(results)).toEqual([
+			['unknown', 'blocked'],
+			['unknown', 'blocked'],
+		]);
+		expect(server.sessions).toHaveLength(1);
+		expect(v.summary.smtp?.blockedHosts).toEqual([
+			{ host: 'mx.mb.test', ip: '127.0.0.1', reply: '554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org' },
+		]);
+	});
+
+	it('retries a MAIL FROM refused with 4xx in a new session, then settles', async () => {
+		const server = await smtp({
+			mailReply: () => '451 4.3.0 Temporary local problem',
+			rcptReply: () => '503 5.5.1 Error: need MAIL command',
+		});
+		const dns = await dnsWith({ 'mt.test': mx('mx.mt.test'), 'mx.mt.test': { A: ['127.0.0.1'] } });
+		const [ann] = await verifier(dns, server.port).verifyBatch(['ann@mt.test']);
+		expect([ann.status, ann.reason]).toEqual(['unknown', 'smtp_temporary']);
+		expect(ann.smtp?.code).toBe(451);
+		expect(server.sessions).toHaveLength(3); // MAX_HOST_FAILURES
+	});
+
+	it('sends one command at a time to a server without PIPELINING, with the same verdicts', async () => {
+		const server = await smtp(knownUsers(['ann@np.test', 'bob@np.test'], { extensions: ['SMTPUTF8'] }));
+		const dns = await dnsWith({ 'np.test': mx('mx.np.test'), 'mx.np.test': { A: ['127.0.0.1'] } });
+		const results = await verifier(dns, server.port).verifyBatch(['ann@np.test', 'zed@np.test', 'bob@np.test']);
+		expect(verdicts(results)).toEqual([
+			['valid', 'accepted'],
+			['invalid', 'mailbox_not_found'],
+			['valid', 'accepted'],
+		]);
+		const log = server.sessions[0];
+		expect(byRead(log).every((group) => group.length === 1)).toBe(true);
+		expect(log.commands.slice(1, 3)).toEqual(['MAIL FROM:<probe@prober.test>', 'RCPT TO:<ann@np.test>']);
+		expect(log.commands.slice(-2)).toEqual(['RSET', 'QUIT']);
+	});
+});

@@ -504,3 +504,290 @@ describe('RSET, QUIT and close', () => {
 		expect(new Set(server.sessions.map((log) => log.remoteAddress))).toEqual(new Set(['127.0.0.1']));
 	});
 });
+
+describe('transaction: MAIL FROM, RCPT TO... and RSET', () => {
+	const rcptReply = (to: string) =>
+		to.startsWith('bad')
+			? `550 5.1.1 <${to}>: Recipient address rejected: User unknown in virtual mailbox table`
+			: `250 2.1.5 <${to}> Ok`;
+	/** The reads (see TestSmtpSession.readOf) that brought the commands after EHLO. */
+	const readsAfterEhlo = (log: TestSmtpServer['sessions'][number]) => log.readOf.slice(1);
+
+	/** A server that answers RCPT with 503 while no MAIL FROM was accepted, as real servers do. */
+	function refusingSender(mailReply: string, extra: Partial<SmtpScript> = {}): SmtpScript {
+		let inTransaction = false;
+		return {
+			mailReply: () => {
+				inTransaction = mailReply.startsWith('2');
+				return mailReply;
+			},
+			rcptReply: (to) => (inTransaction ? rcptReply(to) : '503 5.5.1 Error: need MAIL command'),
+			onCommand: (line) => {
+				if (line === 'RSET') inTransaction = false;
+			},
+			...extra,
+		};
+	}
+
+	it('writes MAIL FROM, every RCPT and RSET in one write with PIPELINING; replies map back in order', async () => {
+		const server = await smtpServer({
+			// Each RCPT reply waits its own time: the later ones still come in order and map back.
+			rcptReply: (to, ctx) => ({ reply: rcptReply(to), delayMs: 40 - 8 * ctx.rcptInTransaction }),
+			replyDelayMs: 20,
+		});
+		const session = await connect(server);
+		const addresses = ['a@x.test', 'bad1@x.test', 'b@x.test', 'bad2@x.test', 'c@x.test'];
+		const result = await session.transaction('probe@verifier.test', addresses, { rset: true });
+		expect(result).toMatchObject({ mailAccepted: true, pipelined: true, mail: { code: 250, enhanced: '2.1.0' }, rset: { code: 250 } });
+		if (!result.mailAccepted) throw new Error('MAIL FROM was refused');
+		expect(codes(result.rcpt)).toEqual([250, 550, 250, 550, 250]);
+		result.rcpt.forEach((reply, i) => expect(reply.text).toContain(`<${addresses[i]}>`));
+
+		const log = server.sessions[0];
+		expect(log.commands).toEqual([
+			`EHLO ${HELO}`,
+			'MAIL FROM:<probe@verifier.test>',
+			...addresses.map((address) => `RCPT TO:<${address}>`),
+			'RSET',
+		]);
+		const reads = readsAfterEhlo(log);
+		expect(reads).toHaveLength(7);
+		expect(new Set(reads).size).toBe(1); // MAIL, five RCPTs and RSET arrived in one read
+		expect(session.closed).toBe(false);
+
+		// The next transaction is one more read, and RSET can be left out.
+		const next = await session.transaction('', ['d@x.test']);
+		expect(next).toMatchObject({ mailAccepted: true, rcpt: [{ code: 250 }] });
+		expect(next.rset).toBeUndefined();
+		expect(log.commands.slice(8)).toEqual(['MAIL FROM:<>', 'RCPT TO:<d@x.test>']);
+		expect(new Set(log.readOf.slice(8)).size).toBe(1);
+		expect(log.readOf[8]).toBeGreaterThan(reads[0]);
+	});
+
+	it('reads replies that arrive one byte at a time, and a transaction without recipients', async () => {
+		const server = await smtpServer({ rcptReply, writeOneByteAtATime: true });
+		const session = await connect(server);
+		const result = await session.transaction('', ['a@x.test', 'bad@x.test'], { rset: true });
+		if (!result.mailAccepted) throw new Error('MAIL FROM was refused');
+		expect(codes(result.rcpt)).toEqual([250, 550]);
+		expect(result.rset?.code).toBe(250);
+		expect(await session.transaction('', [], { rset: true })).toMatchObject({ mailAccepted: true, rcpt: [], rset: { code: 250 } });
+	});
+
+	it('says plainly when MAIL FROM is refused: the 503s to the pipelined RCPTs are no verdicts', async () => {
+		const server = await smtpServer(refusingSender('550 5.7.1 <probe@verifier.test>: Sender address rejected: Access denied'));
+		const session = await connect(server);
+		const result = await session.transaction('probe@verifier.test', ['a@x.test', 'bad@x.test'], { rset: true });
+		expect(result.mailAccepted).toBe(false);
+		if (result.mailAccepted) throw new Error('MAIL FROM was accepted');
+		expect(result.mail).toMatchObject({ code: 550, enhanced: '5.7.1' });
+		expect(result.rcpt).toBeUndefined();
+		expect(codes(result.rcptWithoutTransaction)).toEqual([503, 503]);
+		expect(result.rset?.code).toBe(250);
+		expect(new Set(readsAfterEhlo(server.sessions[0])).size).toBe(1);
+		expect(session.closed).toBe(false);
+
+		// Without PIPELINING nothing follows the refused MAIL FROM.
+		const plain = await smtpServer(refusingSender('553 5.7.1 Sender rejected', { extensions: ['SMTPUTF8'] }));
+		const sequential = await connect(plain);
+		const refused = await sequential.transaction('probe@verifier.test', ['a@x.test'], { rset: true });
+		expect(refused).toMatchObject({ mailAccepted: false, pipelined: false, mail: { code: 553 }, rcptWithoutTransaction: [] });
+		expect(refused.rset).toBeUndefined();
+		expect(plain.sessions[0].commands).toEqual([`EHLO ${HELO}`, 'MAIL FROM:<probe@verifier.test>']);
+	});
+
+	it('answers every waiting command with a 421 in the middle and closes', async () => {
+		const server = await smtpServer({
+			rcptReply: (_to, ctx) => (ctx.rcptInTransaction === 2 ? '421 4.7.0 Too many errors, closing connection' : '250 2.1.5 Ok'),
+		});
+		const session = await connect(server);
+		const result = await session.transaction('', ['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test'], { rset: true });
+		if (!result.mailAccepted) throw new Error('MAIL FROM was refused');
+		expect(codes(result.rcpt)).toEqual([250, 421, 421, 421]);
+		expect(result.rset).toMatchObject({ code: 421, enhanced: '4.7.0' });
+		expect(session.closed).toBe(true);
+		expect(await failure(session.transaction('', ['e@x.test']))).toMatchObject({ code: 'ECLOSED', phase: 'mail', reply: { code: 421 } });
+		await server.sessions[0].ended;
+	});
+
+	it('answers a 421 to MAIL FROM for every command of the group', async () => {
+		const server = await smtpServer({ mailReply: () => '421 4.3.2 System shutting down' });
+		const session = await connect(server);
+		const result = await session.transaction('', ['a@x.test', 'b@x.test'], { rset: true });
+		expect(result).toMatchObject({ mailAccepted: false, mail: { code: 421 }, rset: { code: 421 } });
+		if (result.mailAccepted) throw new Error('MAIL FROM was accepted');
+		expect(codes(result.rcptWithoutTransaction)).toEqual([421, 421]);
+		expect(session.closed).toBe(true);
+	});
+
+	it.each([
+		['pipelined', ['PIPELINING']],
+		['one at a time', []],
+	])('rejects a drop in the middle with the MAIL reply and the RCPT replies so far (%s)', async (_mode, extensions) => {
+		const server = await smtpServer({ extensions, rcptReply: (_to, ctx) => (ctx.rcptInTransaction === 3 ? 'drop' : '250 2.1.5 Ok') });
+		const session = await connect(server);
+		const error = await failure(session.transaction('', ['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test'], { rset: true }));
+		expect(error).toMatchObject({ code: 'ECLOSED', phase: 'rcpt', mailReply: { code: 250 } });
+		expect(codes(error.partial ?? [])).toEqual([250, 250]);
+		expect(session.closed).toBe(true);
+	});
+
+	it.each([
+		['pipelined', ['PIPELINING']],
+		['one at a time', []],
+	])('rejects a drop before the RSET reply with every RCPT reply in partial (%s)', async (_mode, extensions) => {
+		// EHLO, MAIL and the two RCPTs are answered, then the server hangs up.
+		const server = await smtpServer({ extensions, dropAfterCommands: 4 });
+		const session = await connect(server);
+		const error = await failure(session.transaction('', ['a@x.test', 'b@x.test'], { rset: true }));
+		expect(error).toMatchObject({ code: 'ECLOSED', phase: 'rset', mailReply: { code: 250 } });
+		expect(codes(error.partial ?? [])).toEqual([250, 250]);
+	});
+
+	it('leaves partial empty when the server drops after refusing MAIL FROM', async () => {
+		const server = await smtpServer(
+			refusingSender('554 5.7.1 Service unavailable; client blocked', { rcptReply: (_to, ctx) => (ctx.rcptInTransaction === 2 ? 'drop' : '503 5.5.1 Error: need MAIL command') }),
+		);
+		const session = await connect(server);
+		const error = await failure(session.transaction('', ['a@x.test', 'b@x.test', 'c@x.test'], { rset: true }));
+		expect(error).toMatchObject({ code: 'ECLOSED', phase: 'rcpt', mailReply: { code: 554, enhanced: '5.7.1' }, partial: [] });
+	});
+
+	it('rejects with partial empty and no MAIL reply when the server drops before answering MAIL FROM', async () => {
+		const server = await smtpServer({ dropAfterCommands: 1 });
+		const session = await connect(server);
+		const error = await failure(session.transaction('', ['a@x.test'], { rset: true }));
+		expect(error).toMatchObject({ code: 'ECLOSED', phase: 'mail', partial: [] });
+		expect(error.mailReply).toBeUndefined();
+	});
+
+	it('times out within the command timeout when the server goes silent mid-group', async () => {
+		const server = await smtpServer({ rcptReply: (_to, ctx) => (ctx.rcptInTransaction === 2 ? 'silent' : '250 2.1.5 Ok') });
+		const session = await connect(server, { commandTimeoutMs: 400 });
+		const started = Date.now();
+		const error = await failure(session.transaction('', ['a@x.test', 'b@x.test', 'c@x.test'], { rset: true }));
+		const elapsed = Date.now() - started;
+		expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'rcpt', command: 'RCPT TO:<b@x.test>', mailReply: { code: 250 } });
+		expect(codes(error.partial ?? [])).toEqual([250]);
+		expect(elapsed).toBeGreaterThanOrEqual(350);
+		expect(elapsed).toBeLessThan(400 + SLACK_MS);
+		expect(session.closed).toBe(true);
+	});
+
+	it('sends one command at a time without PIPELINING, as mailFrom, rcptTo and rset would', async () => {
+		const server = await smtpServer({ rcptReply, extensions: ['SMTPUTF8'] });
+		const session = await connect(server);
+		const result = await session.transaction('', ['a@x.test', 'bad@x.test', 'b@x.test'], { rset: true });
+		expect(result).toMatchObject({ mailAccepted: true, pipelined: false, mail: { code: 250 }, rset: { code: 250 } });
+		if (!result.mailAccepted) throw new Error('MAIL FROM was refused');
+		expect(codes(result.rcpt)).toEqual([250, 550, 250]);
+		const log = server.sessions[0];
+		expect(log.commands.slice(1)).toEqual(['MAIL FROM:<>', 'RCPT TO:<a@x.test>', 'RCPT TO:<bad@x.test>', 'RCPT TO:<b@x.test>', 'RSET']);
+		expect(new Set(readsAfterEhlo(log)).size).toBe(5); // every command its own read
+		const transcript = log.transcript.filter((line) => !line.startsWith('S: 250-')).slice(-10);
+		expect(transcript.map((line) => line.slice(0, 7))).toEqual([
+			'C: MAIL', 'S: 250 ', 'C: RCPT', 'S: 250 ', 'C: RCPT', 'S: 550 ', 'C: RCPT', 'S: 250 ', 'C: RSET', 'S: 250 ',
+		]);
+	});
+
+	it('answers the rest with the 421 without PIPELINING, RSET included, and closes', async () => {
+		const server = await smtpServer({
+			extensions: [],
+			rcptReply: (_to, ctx) => (ctx.rcptInTransaction === 2 ? '421 4.7.0 Closing connection' : '250 2.1.5 Ok'),
+		});
+		const session = await connect(server);
+		const result = await session.transaction('', ['a@x.test', 'b@x.test', 'c@x.test'], { rset: true });
+		if (!result.mailAccepted) throw new Error('MAIL FROM was refused');
+		expect(codes(result.rcpt)).toEqual([250, 421, 421]);
+		expect(result.rset?.code).toBe(421);
+		expect(session.closed).toBe(true);
+		expect(server.sessions[0].commands.slice(1)).toEqual(['MAIL FROM:<>', 'RCPT TO:<a@x.test>', 'RCPT TO:<b@x.test>']);
+	});
+
+	it('refuses an unsafe path anywhere in the transaction, writing nothing', async () => {
+		const server = await smtpServer();
+		const session = await connect(server);
+		const attempts: Array<() => Promise<unknown>> = [
+			() => session.transaction('', ['ok@b.test', 'a@b.test\r\nDATA'], { rset: true }),
+			() => session.transaction('', ['ok@b.test', 'a@b.test\nRSET']),
+			() => session.transaction('', ['a@b.test\0']),
+			() => session.transaction('', ['ok@b.test', 'a@b.test> NOTIFY=NEVER']),
+			() => session.transaction('', ['<a@b.test']),
+			() => session.transaction('', ['a b@b.test']),
+			() => session.transaction('x@b.test>\r\nRCPT TO:<victim@b.test>', ['ok@b.test']),
+			() => session.transaction('x@b.test\u0000', ['ok@b.test']),
+			() => session.transaction('x y@b.test', ['ok@b.test']),
+			// Non-ASCII without SMTPUTF8 asked for, in a recipient or in the sender.
+			() => session.transaction('', ['ok@b.test', 'josé@b.test'], { rset: true }),
+			() => session.transaction('prüfer@b.test', ['ok@b.test']),
+		];
+		for (const attempt of attempts) {
+			const error = await failure(attempt());
+			expect(error.code).toBe('EUNSAFE');
+			expect(['mail', 'rcpt']).toContain(error.phase);
+			expect(error.message).toContain('nothing was sent');
+			expect(error.message).not.toMatch(/[\r\n\0]/);
+		}
+		expect(session.closed).toBe(false);
+		expect(server.sessions[0].commands).toEqual([`EHLO ${HELO}`]);
+		expect(await session.transaction('', ['ok@b.test'], { rset: true })).toMatchObject({ mailAccepted: true, rcpt: [{ code: 250 }] });
+	});
+
+	it('refuses non-ASCII paths, writing nothing, when the server does not offer SMTPUTF8', async () => {
+		const server = await smtpServer({ extensions: ['PIPELINING'] });
+		const session = await connect(server);
+		const rcpt = await failure(session.transaction('', ['ascii@b.test', 'josé@b.test'], { smtputf8: true, rset: true }));
+		expect(rcpt).toMatchObject({ code: 'EUNSAFE', phase: 'rcpt' });
+		expect(rcpt.message).toContain('does not offer SMTPUTF8');
+		const mail = await failure(session.transaction('prüfer@b.test', ['ascii@b.test'], { smtputf8: true }));
+		expect(mail).toMatchObject({ code: 'EUNSAFE', phase: 'mail' });
+		expect(server.sessions[0].commands).toEqual([`EHLO ${HELO}`]);
+		// Asked for but not offered: the MAIL FROM goes out without the parameter.
+		await session.transaction('', ['ascii@b.test'], { smtputf8: true, rset: true });
+		expect(server.sessions[0].commands[1]).toBe('MAIL FROM:<>');
+	});
+
+	it('keeps the SMTPUTF8 transaction state: non-ASCII RCPTs only behind a MAIL FROM that asked for it', async () => {
+		const server = await smtpServer();
+		const session = await connect(server);
+		const result = await session.transaction('', ['josé@b.test', 'ascii@b.test'], { smtputf8: true });
+		if (!result.mailAccepted) throw new Error('MAIL FROM was refused');
+		expect(codes(result.rcpt)).toEqual([250, 250]);
+		// No RSET asked for: the SMTPUTF8 transaction is still open for more recipients.
+		expect(codes(await session.rcptTo(['zoë@b.test']))).toEqual([250]);
+		await session.rset();
+		expect((await failure(session.rcptTo(['josé@b.test']))).message).toContain('did not ask for SMTPUTF8');
+
+		// After a transaction that ended with RSET, nothing is open.
+		await session.transaction('', ['josé@b.test'], { smtputf8: true, rset: true });
+		expect((await failure(session.rcptTo(['josé@b.test']))).code).toBe('EUNSAFE');
+		expect(server.sessions[0].commands.slice(1)).toEqual([
+			'MAIL FROM:<> SMTPUTF8',
+			'RCPT TO:<josé@b.test>',
+			'RCPT TO:<ascii@b.test>',
+			'RCPT TO:<zoë@b.test>',
+			'RSET',
+			'MAIL FROM:<> SMTPUTF8',
+			'RCPT TO:<josé@b.test>',
+			'RSET',
+		]);
+	});
+
+	it('opens no SMTPUTF8 transaction when MAIL FROM ... SMTPUTF8 is refused', async () => {
+		const server = await smtpServer(refusingSender('555 5.5.4 SMTPUTF8 not supported here'));
+		const session = await connect(server);
+		const result = await session.transaction('', ['josé@b.test'], { smtputf8: true });
+		expect(result).toMatchObject({ mailAccepted: false, mail: { code: 555 }, rcptWithoutTransaction: [{ code: 503 }] });
+		const error = await failure(session.rcptTo(['josé@b.test']));
+		expect(error.code).toBe('EUNSAFE');
+	});
+
+	it('rejects on a closed session without writing', async () => {
+		const server = await smtpServer();
+		const session = await connect(server);
+		session.close();
+		const error = await failure(session.transaction('', ['a@x.test'], { rset: true }));
+		expect(error).toMatchObject({ code: 'ECLOSED', phase: 'mail', partial: [] });
+		expect(server.sessions[0].commands).toEqual([`EHLO ${HELO}`]);
+	});
+});

@@ -1,6 +1,7 @@
 // SMTP probing of a whole batch. Work is grouped by mail host: one session per host serves every
 // address of every domain that host receives mail for, one transaction per domain batch (MAIL FROM,
-// RCPT TO..., RSET), with a random-local-part catch-all probe after a domain's real addresses.
+// RCPT TO..., RSET: one pipelined group, so one round trip, when the server offers PIPELINING),
+// with a random-local-part catch-all probe after a domain's real addresses.
 // Hosts are tried in MX preference order; a host that cannot be reached, refuses us or keeps
 // dropping the session hands its domains to the next one. Every wait is bounded by a timeout and
 // every retry by a count, so a run ends even when servers never answer.
@@ -11,7 +12,7 @@ import { createLimiter, type Limiter } from '../../util/limit';
 import type { MailDns } from '../dns';
 import type { SmtpResult } from '../types';
 import { classifyReply, type ReplyOutcome } from './replies';
-import { SmtpError, SmtpSession, type SmtpReply, type Socks5Proxy } from './session';
+import { SmtpError, SmtpSession, type SmtpReply, type SmtpTransaction, type Socks5Proxy } from './session';
 import { isPublicAddress } from './targets';
 
 export interface SmtpOptions {
@@ -120,6 +121,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 function replyEvidence(reply: SmtpReply, outcome: ProbeOutcome, where: Partial<SmtpEvidence>): SmtpEvidence {
 	return { ...where, outcome, code: reply.code, enhanced: reply.enhanced, text: reply.text };
+}
+
+function isPositive(reply: SmtpReply): boolean {
+	return reply.code >= 200 && reply.code < 300;
 }
 
 function randomLocalPart(): string {
@@ -424,39 +429,52 @@ export class SmtpProber {
 			const addresses = [...batch.map((r) => r.address), ...(probeAddress ? [probeAddress] : [])];
 			if (addresses.length === 0) break;
 
-			let replies: SmtpReply[];
+			// MAIL FROM, the RCPTs and RSET: one round trip with PIPELINING, one command at a time
+			// without. RSET always rides along: it costs no round trip, and a domain failed over from
+			// another host may join this session's queue while the group is on its way.
+			let transaction: SmtpTransaction;
 			try {
-				const mail = await session.mailFrom(this.options.mailFrom, { smtputf8: batch.some((r) => r.smtputf8) });
-				if (mail.code < 200 || mail.code >= 300) {
-					const outcome = classifyReply(mail);
-					if (outcome === 'closing' || outcome === 'temporary') return { state: 'requeue', resolved, evidence: replyEvidence(mail, outcome, where) };
-					if (outcome === 'blocked') this.recordBlock(queue.name, where.ip, mail);
-					// Our sender is refused here: no answer from this host can be trusted for any domain.
-					queue.dead = replyEvidence(mail, outcome === 'blocked' ? 'blocked' : 'mail_from_rejected', where);
-					return { state: 'requeue', resolved };
-				}
-				replies = await session.rcptTo(addresses);
+				transaction = await session.transaction(this.options.mailFrom, addresses, {
+					smtputf8: batch.some((r) => r.smtputf8),
+					rset: true,
+				});
 			} catch (error) {
+				// MAIL FROM refused, then the server hung up: the refusal is what counts.
+				if (error instanceof SmtpError && error.mailReply && !isPositive(error.mailReply)) {
+					return this.senderRefused(queue, error.mailReply, where, resolved);
+				}
 				if (error instanceof SmtpError && error.partial) resolved += this.apply(task, queue, batch, probeAddress, error.partial, where).resolved;
 				return { state: 'failed', resolved, evidence: this.connectFailure(error, where) };
 			}
+			// The RCPT replies behind a refused MAIL FROM (503 need MAIL command) are no verdicts.
+			if (!transaction.mailAccepted) return this.senderRefused(queue, transaction.mail, where, resolved);
 
-			const applied = this.apply(task, queue, batch, probeAddress, replies, where);
+			const applied = this.apply(task, queue, batch, probeAddress, transaction.rcpt, where);
 			resolved += applied.resolved;
 			if (applied.stop === 'closing') return { state: 'requeue', resolved };
 			if (applied.stop === 'limit' && applied.takenBefore === 0) {
 				// The session's own recipient budget is spent: a new session continues.
 				return { state: 'requeue', resolved };
 			}
-			try {
-				const rset = await session.rset();
-				if (rset.code === 421) return { state: 'requeue', resolved };
-			} catch (error) {
-				return { state: 'failed', resolved, evidence: this.connectFailure(error, where) };
-			}
+			if (transaction.rset?.code === 421) return { state: 'requeue', resolved };
 		}
 		this.complete();
 		return { state: 'done', resolved };
+	}
+
+	/** MAIL FROM was refused: try again later (4xx, 421), or give up on the host for every domain. */
+	private senderRefused(
+		queue: HostQueue,
+		mail: SmtpReply,
+		where: Partial<SmtpEvidence>,
+		resolved: number,
+	): { state: 'requeue'; resolved: number; evidence?: SmtpEvidence } {
+		const outcome = classifyReply(mail);
+		if (outcome === 'closing' || outcome === 'temporary') return { state: 'requeue', resolved, evidence: replyEvidence(mail, outcome, where) };
+		if (outcome === 'blocked') this.recordBlock(queue.name, where.ip, mail);
+		// Our sender is refused here: no answer from this host can be trusted for any domain.
+		queue.dead = replyEvidence(mail, outcome === 'blocked' ? 'blocked' : 'mail_from_rejected', where);
+		return { state: 'requeue', resolved };
 	}
 
 	private recordBlock(host: string, ip: string | undefined, reply: SmtpReply): void {

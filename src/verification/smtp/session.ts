@@ -1,6 +1,7 @@
 // One SMTP session for PROBING mailboxes (DESIGN.md §3 "SMTP"): greeting, EHLO (HELO fallback),
-// opportunistic STARTTLS, MAIL FROM, RCPT TO (pipelined when offered), RSET, QUIT. It never sends
-// DATA: nothing here can deliver a message.
+// opportunistic STARTTLS, MAIL FROM, RCPT TO (pipelined when offered), RSET, QUIT, and whole
+// transactions (MAIL FROM, RCPT TO..., RSET) sent as one pipelined group when the server offers
+// PIPELINING (RFC 2920). It never sends DATA: nothing here can deliver a message.
 //
 // Shape (STYLE.md §4): every command pushes a handler on one queue and each complete reply settles
 // the handler at its head; replies are framed from a byte remainder kept across chunks; separate
@@ -34,6 +35,7 @@ export type SmtpPhase = 'connect' | 'greeting' | 'ehlo' | 'starttls' | 'mail' | 
 export interface SmtpErrorDetails {
 	reply?: SmtpReply;
 	partial?: SmtpReply[];
+	mailReply?: SmtpReply;
 	/** The command that was waiting for a reply (never a refused, unsafe one). */
 	command?: string;
 	/** The SOCKS5 reply code (RFC 1928 §6) when the proxy refused the CONNECT. */
@@ -47,8 +49,15 @@ export class SmtpError extends Error {
 	readonly phase: SmtpPhase;
 	/** The server's reply behind the failure, when there was one (a 554 greeting, a refused EHLO). */
 	readonly reply?: SmtpReply;
-	/** Replies already received for a RCPT batch before the failure, in order. */
+	/**
+	 * `rcptTo()` and `transaction()`: the RCPT replies received before the failure, in order (the
+	 * i-th reply answers the i-th address). For `transaction()` only when MAIL FROM was accepted:
+	 * replies to RCPTs pipelined behind a refused or unanswered MAIL FROM say nothing about the
+	 * recipients, so `partial` is then empty.
+	 */
 	partial?: SmtpReply[];
+	/** `transaction()`: the reply to MAIL FROM, when it arrived before the failure. */
+	mailReply?: SmtpReply;
 	readonly command?: string;
 	readonly proxyReplyCode?: number;
 
@@ -58,6 +67,7 @@ export class SmtpError extends Error {
 		this.phase = phase;
 		if (details.reply) this.reply = details.reply;
 		if (details.partial) this.partial = details.partial;
+		if (details.mailReply) this.mailReply = details.mailReply;
 		if (details.command !== undefined) this.command = details.command;
 		if (details.proxyReplyCode !== undefined) this.proxyReplyCode = details.proxyReplyCode;
 	}
@@ -111,6 +121,48 @@ export interface SmtpCapabilities {
 	tlsAuthorized?: boolean;
 }
 
+export interface SmtpTransactionOptions {
+	/** Ask for SMTPUTF8 in MAIL FROM; used only when the server offers it. Non-ASCII paths need it. */
+	smtputf8?: boolean;
+	/** End the transaction with RSET (in the same pipelined group). Default false. */
+	rset?: boolean;
+}
+
+interface SmtpTransactionReplies {
+	/** The reply to MAIL FROM. */
+	mail: SmtpReply;
+	/**
+	 * With `rset`: the reply to RSET, or the 421 that closed the session before it was answered.
+	 * Absent when not asked for, and without PIPELINING when MAIL FROM was refused (nothing to reset,
+	 * nothing sent).
+	 */
+	rset?: SmtpReply;
+	/** MAIL FROM, the RCPTs and RSET went out in one write (the server offers PIPELINING). */
+	pipelined: boolean;
+}
+
+/** MAIL FROM was accepted: `rcpt` holds the server's answer for each recipient, in order. */
+export interface SmtpTransactionAccepted extends SmtpTransactionReplies {
+	mailAccepted: true;
+	/** One reply per recipient, in order. A 421 answers every RCPT left when the server closed. */
+	rcpt: SmtpReply[];
+}
+
+/** MAIL FROM was refused: there is no verdict for any recipient. */
+export interface SmtpTransactionRefused extends SmtpTransactionReplies {
+	mailAccepted: false;
+	rcpt?: never;
+	/**
+	 * With PIPELINING, the replies to the RCPTs sent behind the refused MAIL FROM, one per recipient
+	 * (typically `503 5.5.1 need MAIL command`, or the 421 that closed the session). They answer
+	 * commands outside any transaction and are NOT verdicts about the recipients. Empty without
+	 * PIPELINING: no RCPT was sent.
+	 */
+	rcptWithoutTransaction: SmtpReply[];
+}
+
+export type SmtpTransaction = SmtpTransactionAccepted | SmtpTransactionRefused;
+
 export const DEFAULT_SMTP_PORT = 25;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_GREETING_TIMEOUT_MS = 30_000;
@@ -125,6 +177,14 @@ const MAX_REPLY_LINES = 256;
 const REPLY_LINE = /^([2-5]\d\d)(?:([ -])([\s\S]*))?$/;
 const ENHANCED_CODE = /^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)/;
 const EMPTY = Buffer.alloc(0);
+
+/** One command line to write, with what the gate needs to check it. */
+interface Outgoing {
+	phase: SmtpPhase;
+	command: string;
+	/** Non-ASCII text may pass (SMTPUTF8 offered and asked for). */
+	utf8: boolean;
+}
 
 interface Pending {
 	phase: SmtpPhase;
@@ -342,6 +402,73 @@ export class SmtpSession {
 		return replies;
 	}
 
+	/**
+	 * One whole transaction: `MAIL FROM:<from>`, `RCPT TO:<…>` for every recipient and, with `rset`,
+	 * `RSET`. When the server offers PIPELINING they go out in ONE write (RFC 2920: one round trip)
+	 * and the replies are mapped back in order; otherwise they go one at a time, as `mailFrom()`,
+	 * `rcptTo()` and `rset()` would send them, and nothing follows a refused MAIL FROM.
+	 *
+	 * Every path is checked before anything is written: one unsafe path (CR, LF, NUL, a space, `<`,
+	 * `>`, a control character, or non-ASCII text without SMTPUTF8 offered and asked for) rejects with
+	 * EUNSAFE and sends nothing. Non-ASCII recipients go out only behind a MAIL FROM that asks for
+	 * SMTPUTF8 (with PIPELINING they are written before its reply is known; if MAIL FROM is refused
+	 * they fall outside any transaction).
+	 *
+	 * Check `mailAccepted` before reading verdicts: when MAIL FROM is refused, the result carries no
+	 * `rcpt`, only `rcptWithoutTransaction` (the replies to RCPTs sent outside a transaction).
+	 * A 421 answers every command still waiting and closes the session: the 421 fills the remaining
+	 * RCPT replies (and `rset`). A drop or a timeout rejects with SmtpError: `mailReply` holds the
+	 * reply to MAIL FROM when it came, `partial` the RCPT replies received so far when MAIL FROM was
+	 * accepted (empty otherwise).
+	 */
+	async transaction(from: string, recipients: readonly string[], options: SmtpTransactionOptions = {}): Promise<SmtpTransaction> {
+		const utf8 = options.smtputf8 === true && this.#capabilities.smtputf8;
+		const rset = options.rset === true;
+		// Every path is checked before anything is written: one bad path sends nothing.
+		this.#checkPath('mail', from, utf8);
+		for (const address of recipients) this.#checkPath('rcpt', address, utf8);
+		if (!this.#capabilities.pipelining) return this.#sequentialTransaction(from, recipients, utf8, rset);
+
+		const commands: Outgoing[] = [
+			{ phase: 'mail', command: `MAIL FROM:<${from}>${utf8 ? ' SMTPUTF8' : ''}`, utf8 },
+			...recipients.map((address): Outgoing => ({ phase: 'rcpt', command: `RCPT TO:<${address}>`, utf8 })),
+			...(rset ? [{ phase: 'rset', command: 'RSET', utf8: false } satisfies Outgoing] : []),
+		];
+		const replies = await new Promise<SmtpReply[]>((resolve, reject) => {
+			const received: SmtpReply[] = [];
+			let failed = false;
+			this.#write(
+				commands,
+				undefined,
+				false,
+				(reply) => {
+					if (failed) return;
+					received.push(reply);
+					// The transaction's state follows MAIL FROM's reply, as with mailFrom().
+					if (received.length === 1) this.#transactionUtf8 = utf8 && isPositive(reply);
+					if (received.length === commands.length) resolve(received);
+				},
+				(error) => {
+					if (failed) return;
+					failed = true;
+					const mail = received[0];
+					if (mail) error.mailReply = mail;
+					error.partial = mail && isPositive(mail) ? received.slice(1, 1 + recipients.length) : [];
+					reject(error);
+				},
+			);
+		});
+		if (rset) this.#transactionUtf8 = false;
+		const [mail, ...rest] = replies;
+		const rcpt = rest.slice(0, recipients.length);
+		const rsetReply = rset ? rest[recipients.length] : undefined;
+		const result: SmtpTransaction = isPositive(mail)
+			? { mailAccepted: true, mail, rcpt, pipelined: true }
+			: { mailAccepted: false, mail, rcptWithoutTransaction: rcpt, pipelined: true };
+		if (rsetReply) result.rset = rsetReply;
+		return result;
+	}
+
 	async rset(): Promise<SmtpReply> {
 		const reply = await this.#command('rset', 'RSET', false);
 		this.#transactionUtf8 = false;
@@ -371,6 +498,44 @@ export class SmtpSession {
 	/** Idempotent: destroys the sockets, clears every timer, rejects waiting commands with ECLOSED. */
 	close(): void {
 		this.#fail('ECLOSED', 'the session was closed');
+	}
+
+	/** transaction() without PIPELINING: MAIL FROM, then the RCPTs one at a time, then RSET. */
+	async #sequentialTransaction(from: string, recipients: readonly string[], utf8: boolean, rset: boolean): Promise<SmtpTransaction> {
+		let mail: SmtpReply;
+		try {
+			mail = await this.mailFrom(from, { smtputf8: utf8 });
+		} catch (error) {
+			if (error instanceof SmtpError) error.partial = [];
+			throw error;
+		}
+		if (!isPositive(mail)) return { mailAccepted: false, mail, rcptWithoutTransaction: [], pipelined: false };
+		let rcpt: SmtpReply[];
+		try {
+			rcpt = await this.rcptTo(recipients);
+		} catch (error) {
+			if (error instanceof SmtpError) error.mailReply = mail;
+			throw error;
+		}
+		const result: SmtpTransactionAccepted = { mailAccepted: true, mail, rcpt, pipelined: false };
+		if (!rset) return result;
+		const closing = rcpt.at(-1);
+		if (closing?.code === 421 && this.#closed) {
+			// The server closed with a 421 that answered the rest: it answers RSET too.
+			result.rset = closing;
+			this.#transactionUtf8 = false;
+			return result;
+		}
+		try {
+			result.rset = await this.rset();
+		} catch (error) {
+			if (error instanceof SmtpError) {
+				error.mailReply = mail;
+				error.partial = [...rcpt];
+			}
+			throw error;
+		}
+		return result;
 	}
 
 	// --- connection -----------------------------------------------------------------------------
@@ -564,7 +729,7 @@ export class SmtpSession {
 
 	#command(phase: SmtpPhase, command: string, utf8: boolean, timeoutMs?: number, startTls = false): Promise<SmtpReply> {
 		return new Promise<SmtpReply>((resolve, reject) => {
-			this.#write(phase, [command], utf8, timeoutMs, startTls, resolve, reject);
+			this.#write([{ phase, command, utf8 }], timeoutMs, startTls, resolve, reject);
 		});
 	}
 
@@ -574,9 +739,7 @@ export class SmtpSession {
 			const replies: SmtpReply[] = [];
 			let failed = false;
 			this.#write(
-				phase,
-				commands,
-				utf8,
+				commands.map((command) => ({ phase, command, utf8 })),
 				undefined,
 				false,
 				(reply) => {
@@ -594,31 +757,34 @@ export class SmtpSession {
 		});
 	}
 
+	/**
+	 * Writes the commands in one write, each queued for its reply in order; `onReply` is called once
+	 * per reply (in order) and `onError` once per command still waiting when the session fails.
+	 * Every command passes the gate first: one refused command writes nothing.
+	 */
 	#write(
-		phase: SmtpPhase,
-		commands: readonly string[],
-		utf8: boolean,
+		commands: readonly Outgoing[],
 		timeoutMs: number | undefined,
 		startTls: boolean,
 		onReply: (reply: SmtpReply) => void,
 		onError: (error: SmtpError) => void,
 	): void {
 		try {
-			for (const command of commands) this.#check(phase, command, utf8);
+			for (const { phase, command, utf8 } of commands) this.#check(phase, command, utf8);
 		} catch (error) {
 			onError(error as SmtpError);
 			return;
 		}
 		const socket = this.#socket;
 		if (this.#closed || !socket) {
-			onError(this.#closedError(phase));
+			onError(this.#closedError(commands[0].phase));
 			return;
 		}
-		for (const command of commands) {
+		for (const { phase, command } of commands) {
 			this.#push({ phase, command, timeoutMs: timeoutMs ?? this.#options.commandTimeoutMs, startTls, onReply, onError });
 			this.#options.onTranscript?.('C', command);
 		}
-		socket.write(Buffer.from(commands.map((command) => `${command}\r\n`).join(''), 'utf8'));
+		socket.write(Buffer.from(commands.map(({ command }) => `${command}\r\n`).join(''), 'utf8'));
 	}
 
 	#push(pending: Pending): void {
