@@ -248,17 +248,19 @@ function report(options: Options, world: World, runs: Measured[]) {
 	out(`timeouts     ours: connect ${options.connectTimeoutMs} ms, command and greeting ${options.commandTimeoutMs} ms; deep-email-validator: ${DEEP_TIMEOUT_MS} ms of socket inactivity (fixed)`);
 	out();
 
+	// Our engine pipelines MAIL, the RCPTs and RSET where the host offers PIPELINING: one round trip
+	// per transaction is its bound; three waits per transaction is shown for comparison.
 	const bound = sessionBound(world, {
 		concurrency,
 		recipientsPerTransaction: options.recipientsPerTransaction,
 		greetingTimeoutMs: options.commandTimeoutMs,
-		roundTripsPerTransaction: 3,
+		roundTripsPerTransaction: 1,
 	});
-	const pipelined = sessionBound(world, {
+	const unpipelined = sessionBound(world, {
 		concurrency,
 		recipientsPerTransaction: options.recipientsPerTransaction,
 		greetingTimeoutMs: options.commandTimeoutMs,
-		roundTripsPerTransaction: 1,
+		roundTripsPerTransaction: 3,
 	});
 	const deepBound = perAddressBound(world, concurrency, DEEP_TIMEOUT_MS);
 
@@ -312,9 +314,9 @@ function report(options: Options, world: World, runs: Measured[]) {
 
 	out('lower bounds at this concurrency (bench/README.md)');
 	out(
-		`  one session per host, greeting + EHLO + MAIL, RCPT batch, RSET per transaction: ${sec(bound.ms)} = max(${sec(bound.spreadMs)} spread over ${concurrency} sessions, ${sec(bound.longestHostMs)} for the longest host ${bound.longestHost}); ${int(bound.roundTrips)} round trips, ${int(n / (bound.ms / 1000))} addresses/s`,
+		`  one session per host, greeting + EHLO, then MAIL + RCPTs + RSET pipelined per transaction: ${sec(bound.ms)} = max(${sec(bound.spreadMs)} spread over ${concurrency} sessions, ${sec(bound.longestHostMs)} for the longest host ${bound.longestHost}); ${int(bound.roundTrips)} round trips, ${int(n / (bound.ms / 1000))} addresses/s`,
 	);
-	out(`  the same with MAIL, RCPTs and RSET in one pipelined group: ${sec(pipelined.ms)} (${sec(pipelined.spreadMs)} spread, ${sec(pipelined.longestHostMs)} longest host)`);
+	out(`  the same with three waits per transaction (MAIL, RCPTs, RSET apart): ${sec(unpipelined.ms)} (${sec(unpipelined.spreadMs)} spread, ${sec(unpipelined.longestHostMs)} longest host)`);
 	out(`  one connection per address (greeting, HELO, MAIL, RCPT; ${DEEP_TIMEOUT_MS / 1000} s per blackholed address): ${sec(deepBound)}`);
 	out();
 
