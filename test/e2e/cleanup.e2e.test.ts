@@ -3,13 +3,13 @@
 // fake Mailchimp and HubSpot, with the DNS and SMTP servers this test scripts on loopback. The fakes'
 // final state must hold exactly the planned changes; a second run must find everything `already`
 // done and change nothing. The shipped examples are imported and run headlessly as well.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
 
 import * as runtime from '../../scripts/n8n-runtime.cjs';
+import { e2eSuite, RUN_TIMEOUT_MS, SETUP_TIMEOUT_MS } from '../helpers/e2e';
 import type { CredentialJson, Execution, N8nRuntime, WorkflowJson } from '../../scripts/n8n-runtime.cjs';
 import { startFakeHubspot, type FakeHubspot } from '../fakes/hubspot';
 import { fakeSubscriberHash, startFakeMailchimp, type FakeMailchimp, type FakeMailchimpMember } from '../fakes/mailchimp';
@@ -22,9 +22,6 @@ const CLEAN_EMAIL_LIST = `${runtime.PACKAGE_NAME}.cleanEmailList`;
 const MONTHLY_EXAMPLE = join(runtime.REPO_ROOT, 'examples', 'monthly-list-cleanup.json');
 const CSV_EXAMPLE = join(runtime.REPO_ROOT, 'examples', 'clean-a-csv-file.json');
 
-// A first install of n8n takes minutes; later runs find it in the cache.
-const SETUP_TIMEOUT_MS = 20 * 60_000;
-const RUN_TIMEOUT_MS = 3 * 60_000;
 
 const MAILCHIMP_CREDENTIAL = { id: 'LhE2eCleanMcKey', name: 'e2e clean-up Mailchimp (fake)' };
 const HUBSPOT_CREDENTIAL = { id: 'LhE2eCleanHsToken', name: 'e2e clean-up HubSpot private app (fake)' };
@@ -353,26 +350,7 @@ function expectNoSecrets(runs: Execution[], secrets: Record<string, string>) {
 	expect(Object.entries(secrets).filter(([, secret]) => output.includes(secret)).map(([what]) => what)).toEqual([]);
 }
 
-const timings: string[] = [];
-async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
-	const started = Date.now();
-	try {
-		return await fn();
-	} finally {
-		timings.push(`${label} ${((Date.now() - started) / 1000).toFixed(1)} s`);
-	}
-}
-
-// The built package, packed once for every n8n version (fails at once when dist/ is missing).
-let tgz: string;
-beforeAll(async () => {
-	tgz = await timed('pack', () => runtime.packPackage());
-}, RUN_TIMEOUT_MS);
-
-afterAll(async () => {
-	if (tgz) await rm(dirname(tgz), { recursive: true, force: true });
-	if (timings.length > 0) process.stderr.write(`e2e timings: ${timings.join(', ')}\n`);
-});
+const { timed, prepare } = e2eSuite();
 
 describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('List clean-up in n8n %s', (version) => {
 	let n8n: N8nRuntime;
@@ -402,11 +380,7 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('List clean-up i
 			startFakeMailchimp(mailchimpSeed()),
 			startFakeHubspot(hubspotSeed()),
 		]);
-		[n8n, userFolder] = await Promise.all([
-			timed(`[${version}] ensure n8n`, () => runtime.ensureN8n(version)),
-			mkdtemp(join(tmpdir(), `list-hygiene-e2e-clean-${version}-`)),
-		]);
-		await timed(`[${version}] install package`, () => runtime.installPackage(userFolder, tgz));
+		({ n8n, userFolder } = await prepare(version, 'clean'));
 		await timed(`[${version}] import credentials`, () => runtime.importCredentials(n8n, userFolder, credentials(mailchimp, hubspot)));
 		const options = loopbackOptions(dns, smtp);
 		// The shipped examples exactly as `npm start` imports them, then the variants this test runs.
@@ -426,7 +400,6 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('List clean-up i
 
 	afterAll(async () => {
 		await Promise.all([dns?.close(), smtp?.close(), mailchimp?.close(), hubspot?.close()]);
-		if (userFolder) await rm(userFolder, { recursive: true, force: true });
 	});
 
 	it(

@@ -4,20 +4,15 @@
 // The HubSpot OAuth2 credential is imported with an access token the fake has expired: n8n has to
 // refresh it through the fake's token endpoint (the credential's Base URL Override) and retry.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 
 import * as runtime from '../../scripts/n8n-runtime.cjs';
+import { e2eSuite, RUN_TIMEOUT_MS, SETUP_TIMEOUT_MS } from '../helpers/e2e';
 import type { CredentialJson, Execution, N8nRuntime, WorkflowJson } from '../../scripts/n8n-runtime.cjs';
 import { startFakeHubspot, type FakeHubspot } from '../fakes/hubspot';
 import { fakeSubscriberHash, startFakeMailchimp, type FakeMailchimp, type FakeMailchimpMember, type FakeMailchimpSeed } from '../fakes/mailchimp';
 
 const EMAIL_LIST = `${runtime.PACKAGE_NAME}.emailList`;
 
-// A first install of n8n takes minutes; later runs find it in the cache.
-const SETUP_TIMEOUT_MS = 20 * 60_000;
-const RUN_TIMEOUT_MS = 3 * 60_000;
 
 const READ_WORKFLOW = 'LhE2eEmailListRead';
 const UNSUBSCRIBE_WORKFLOW = 'LhE2eEmailListUnsub';
@@ -199,26 +194,7 @@ function expectNoSecrets(runs: Execution[], secrets: Record<string, string>) {
 	expect(leaked).toEqual([]);
 }
 
-const timings: string[] = [];
-async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
-	const started = Date.now();
-	try {
-		return await fn();
-	} finally {
-		timings.push(`${label} ${((Date.now() - started) / 1000).toFixed(1)} s`);
-	}
-}
-
-// The built package, packed once for every n8n version (fails at once when dist/ is missing).
-let tgz: string;
-beforeAll(async () => {
-	tgz = await timed('pack', () => runtime.packPackage());
-}, RUN_TIMEOUT_MS);
-
-afterAll(async () => {
-	if (tgz) await rm(dirname(tgz), { recursive: true, force: true });
-	if (timings.length > 0) process.stderr.write(`e2e timings: ${timings.join(', ')}\n`);
-});
+const { timed, prepare } = e2eSuite();
 
 describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Email List in n8n %s', (version) => {
 	let n8n: N8nRuntime;
@@ -236,11 +212,7 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Email List in n
 			// The token the credential holds: known to the fake, and expired a minute ago.
 			oauth: { accessToken: expiredToken, expiresAt: Date.now() - 60_000 },
 		});
-		[n8n, userFolder] = await Promise.all([
-			timed(`[${version}] ensure n8n`, () => runtime.ensureN8n(version)),
-			mkdtemp(join(tmpdir(), `list-hygiene-e2e-list-${version}-`)),
-		]);
-		await timed(`[${version}] install package`, () => runtime.installPackage(userFolder, tgz));
+		({ n8n, userFolder } = await prepare(version, 'list'));
 		await timed(`[${version}] import credentials`, () => runtime.importCredentials(n8n, userFolder, credentials(mailchimp, hubspot, expiredToken)));
 		await timed(`[${version}] import workflows`, () => runtime.importWorkflow(n8n, userFolder, [readWorkflow(), unsubscribeWorkflow()]));
 	}, SETUP_TIMEOUT_MS);
@@ -248,7 +220,6 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Email List in n
 	afterAll(async () => {
 		await mailchimp?.close();
 		await hubspot?.close();
-		if (userFolder) await rm(userFolder, { recursive: true, force: true });
 	});
 
 	it(

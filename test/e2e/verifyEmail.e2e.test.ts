@@ -1,11 +1,11 @@
 // End to end in a real n8n (each pinned version): the built package is packed and installed the way
 // n8n installs community packages, workflows are imported and run headlessly with `n8n execute`,
 // and the Verify Email node asks a loopback DNS server that this test scripts.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import * as runtime from '../../scripts/n8n-runtime.cjs';
+import { e2eSuite, RUN_TIMEOUT_MS, SETUP_TIMEOUT_MS } from '../helpers/e2e';
 import type { N8nRuntime, WorkflowJson } from '../../scripts/n8n-runtime.cjs';
 import { startDnsServer, type DnsZone, type TestDnsServer } from '../helpers/dnsServer';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtpServer';
@@ -13,9 +13,6 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/smtpServer';
 const VERIFY_EMAIL = `${runtime.PACKAGE_NAME}.verifyEmail`;
 const EXAMPLE_FILE = join(runtime.REPO_ROOT, 'examples', 'verify-email-addresses.json');
 
-// A first install of n8n takes minutes; later runs find it in the cache.
-const SETUP_TIMEOUT_MS = 20 * 60_000;
-const RUN_TIMEOUT_MS = 3 * 60_000;
 
 // Every mail host of the zone is the scripted SMTP server on 127.0.0.1.
 const zone: DnsZone = {
@@ -126,27 +123,7 @@ type Verification = {
 };
 const verificationOf = (item: Record<string, unknown>) => item.verification as Verification;
 
-const timings: string[] = [];
-async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
-	const started = Date.now();
-	try {
-		return await fn();
-	} finally {
-		timings.push(`${label} ${((Date.now() - started) / 1000).toFixed(1)} s`);
-	}
-}
-
-// The built package, packed once for every n8n version (fails at once when dist/ is missing).
-let tgz: string;
-beforeAll(async () => {
-	tgz = await timed('pack', () => runtime.packPackage());
-}, RUN_TIMEOUT_MS);
-
-afterAll(async () => {
-	if (tgz) await rm(dirname(tgz), { recursive: true, force: true });
-	// Wall time of each phase, for the record (npm test output).
-	if (timings.length > 0) process.stderr.write(`e2e timings: ${timings.join(', ')}\n`);
-});
+const { timed, prepare } = e2eSuite();
 
 describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Verify Email in n8n %s', (version) => {
 	let n8n: N8nRuntime;
@@ -155,9 +132,7 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Verify Email in
 	let smtp: TestSmtpServer;
 
 	beforeAll(async () => {
-		n8n = await timed(`[${version}] ensure n8n`, () => runtime.ensureN8n(version));
-		userFolder = await mkdtemp(join(tmpdir(), `list-hygiene-e2e-${version}-`));
-		await timed(`[${version}] install package`, () => runtime.installPackage(userFolder, tgz));
+		({ n8n, userFolder } = await prepare(version, 'verify'));
 		dns = await startDnsServer(zone);
 		smtp = await startSmtpServer({
 			rcptReply: (to) => (mailboxes.includes(to.toLowerCase()) ? '250 2.1.5 Ok' : `550 5.1.1 <${to}>: Recipient address rejected: User unknown`),
@@ -175,7 +150,6 @@ describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('Verify Email in
 	afterAll(async () => {
 		await dns?.close();
 		await smtp?.close();
-		if (userFolder) await rm(userFolder, { recursive: true, force: true });
 	});
 
 	it(
