@@ -2,12 +2,12 @@
 // credential would), against the fake Mailchimp on loopback.
 import { randomBytes } from 'node:crypto';
 
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
 import { FetchTransport } from '../../src/http/fetchTransport';
-import type { HttpMethod } from '../../src/http/types';
 import { mailchimp } from '../../src/platforms/mailchimp';
 import { CleanEmailList } from '../../nodes/CleanEmailList/CleanEmailList.node';
+import { n8nRequestHelpers } from '../helpers/n8nRequests';
 import { startFakeMailchimp, type FakeMailchimp } from '../fakes/mailchimp';
 
 const KEY = `${randomBytes(10).toString('hex')}-us9`;
@@ -34,18 +34,7 @@ function context(items: INodeExecutionData[], parameters: IDataObject): IExecute
 		getNode: () => ({ id: '1', name: 'Clean Email List', type: 'n8n-nodes-list-hygiene.cleanEmailList', typeVersion: 1, position: [0, 0], parameters: {} }),
 		continueOnFail: () => false,
 		getCredentials: async () => ({ apiKey: KEY, baseUrl: fake.url }),
-		helpers: {
-			httpRequestWithAuthentication: async (_type: string, options: IHttpRequestOptions) => {
-				const response = await transport.request({
-					method: (options.method ?? 'GET') as HttpMethod,
-					url: options.url,
-					query: options.qs as Record<string, string>,
-					body: options.body,
-					binary: options.encoding === 'arraybuffer',
-				});
-				return { statusCode: response.status, headers: response.headers, body: response.body };
-			},
-		},
+		helpers: n8nRequestHelpers(transport),
 	} as unknown as IExecuteFunctions;
 }
 

@@ -10,6 +10,7 @@ import type { HttpMethod } from '../../src/http/types';
 import { mailchimp } from '../../src/platforms/mailchimp';
 import { EmailList } from '../../nodes/EmailList/EmailList.node';
 import { startFakeConstantContact } from '../fakes/constantcontact';
+import { n8nRequestHelpers } from '../helpers/n8nRequests';
 import { startFakeMailchimp, type FakeMailchimp } from '../fakes/mailchimp';
 
 const KEY = `${randomBytes(10).toString('hex')}-us9`;
@@ -41,19 +42,8 @@ function context(items: INodeExecutionData[], parameters: IDataObject, { continu
 		getNode: () => ({ id: '1', name: 'Email List', type: 'n8n-nodes-list-hygiene.emailList', typeVersion: 1, position: [0, 0], parameters: {} }),
 		continueOnFail: () => continueOnFail,
 		getCredentials: async () => ({ apiKey, baseUrl: fake.url }),
-		helpers: {
-			// What n8n does with the credential: sign, send, return the full response.
-			httpRequestWithAuthentication: async (_type: string, options: IHttpRequestOptions) => {
-				const response = await transport.request({
-					method: (options.method ?? 'GET') as HttpMethod,
-					url: options.url,
-					query: options.qs as Record<string, string>,
-					body: options.body,
-					binary: options.encoding === 'arraybuffer',
-				});
-				return { statusCode: response.status, headers: response.headers, body: response.body };
-			},
-		},
+		// What n8n does with the credential: sign, send, return the full response.
+		helpers: n8nRequestHelpers(transport),
 	} as unknown as IExecuteFunctions;
 }
 
