@@ -342,14 +342,25 @@ const POLL_MINUTES = Math.round(POLL_DELAYS_MS.reduce((a, b) => a + b, 0) / 60_0
 const GONE = /not found|does not exist|doesn't exist|no longer exists|already deleted|invalid contact/i;
 
 /** What an ended delete activity means for each of its contacts. */
-async function activityOutcomes(api: ApiClient, ids: readonly string[], activity: CcActivity): Promise<Map<string, Outcome>> {
+/**
+ * Per-contact outcomes of a finished bulk activity (delete or tagging). Errors that name a contact
+ * decide it; a completed activity with no other error makes the rest `done`; otherwise each
+ * remaining contact is read back (`check`) to learn what really happened.
+ */
+async function activityResults(
+	ids: readonly string[],
+	activity: CcActivity,
+	what: string,
+	named: (id: string, message: string) => Outcome,
+	check: (id: string, said: string) => Promise<Outcome>,
+): Promise<Map<string, Outcome>> {
 	const outcomes = new Map<string, Outcome>();
 	const errors = (activity.activity_errors ?? []).map(String).filter((e) => e.trim() !== '');
 	const unattributed: string[] = [];
 	for (const message of errors) {
-		const named = ids.filter((id) => message.toLowerCase().includes(id.toLowerCase()));
-		if (named.length === 0) unattributed.push(message);
-		for (const id of named) outcomes.set(id, GONE.test(message) ? { outcome: 'already', contactId: id, detail: message } : { outcome: 'failed', contactId: id, detail: message });
+		const ofIds = ids.filter((id) => message.toLowerCase().includes(id.toLowerCase()));
+		if (ofIds.length === 0) unattributed.push(message);
+		for (const id of ofIds) outcomes.set(id, named(id, message));
 	}
 	const rest = ids.filter((id) => !outcomes.has(id));
 	const state = activity.state ?? '';
@@ -357,26 +368,38 @@ async function activityOutcomes(api: ApiClient, ids: readonly string[], activity
 		for (const id of rest) outcomes.set(id, { outcome: 'done', contactId: id });
 		return outcomes;
 	}
-	const said = unattributed.length > 0 ? unattributed.join(' | ') : `The delete activity ${activity.activity_id} ended ${state}.`;
+	const said = unattributed.length > 0 ? unattributed.join(' | ') : `The ${what} activity ${activity.activity_id} ended ${state}.`;
 	if (state !== 'completed' && activity.status?.items_completed_count === 0) {
 		for (const id of rest) outcomes.set(id, { outcome: 'failed', contactId: id, detail: said });
 		return outcomes;
 	}
 	// Errors that name no contact, or an activity that ended part way: read each contact to know.
 	await eachLimit(rest, UNSUBSCRIBE_CONCURRENCY, async (id) => {
-		const request: ApiRequest = { method: 'GET', path: contactPath(id) };
 		try {
-			const response = await api.send('check a deleted contact', request);
-			if (response.status === 404) outcomes.set(id, { outcome: 'already', contactId: id, detail: 'No such contact in Constant Contact (gone).' });
-			else if (response.status < 200 || response.status >= 300) throw api.errorFor('check a deleted contact', request, response);
-			else if (isObject(response.body) && response.body.deleted_at) outcomes.set(id, { outcome: 'done', contactId: id });
-			else outcomes.set(id, { outcome: 'failed', contactId: id, detail: said });
+			outcomes.set(id, await check(id, said));
 		} catch (error) {
 			if (!(error instanceof PlatformApiError)) throw error;
 			outcomes.set(id, { outcome: 'failed', contactId: id, detail: `${said} (and its state could not be read: ${failureDetail(error)})` });
 		}
 	});
 	return outcomes;
+}
+
+function activityOutcomes(api: ApiClient, ids: readonly string[], activity: CcActivity): Promise<Map<string, Outcome>> {
+	return activityResults(
+		ids,
+		activity,
+		'delete',
+		(id, message) => (GONE.test(message) ? { outcome: 'already', contactId: id, detail: message } : { outcome: 'failed', contactId: id, detail: message }),
+		async (id, said) => {
+			const request: ApiRequest = { method: 'GET', path: contactPath(id) };
+			const response = await api.send('check a deleted contact', request);
+			if (response.status === 404) return { outcome: 'already', contactId: id, detail: 'No such contact in Constant Contact (gone).' };
+			if (response.status < 200 || response.status >= 300) throw api.errorFor('check a deleted contact', request, response);
+			if (isObject(response.body) && response.body.deleted_at) return { outcome: 'done', contactId: id };
+			return { outcome: 'failed', contactId: id, detail: said };
+		},
+	);
 }
 
 async function remove(api: ApiClient, _listId: string, contacts: readonly ContactRef[], options: { permanent?: boolean }): Promise<WriteOutcome[]> {
@@ -557,39 +580,19 @@ async function contactTagging(api: ApiClient, operation: string, id: string, tag
 }
 
 /** What an ended tagging activity means for each of its contacts. */
-async function taggingOutcomes(api: ApiClient, ids: readonly string[], activity: CcActivity, tagId: string): Promise<Map<string, Outcome>> {
-	const outcomes = new Map<string, Outcome>();
-	const errors = (activity.activity_errors ?? []).map(String).filter((e) => e.trim() !== '');
-	const unattributed: string[] = [];
-	for (const message of errors) {
-		const named = ids.filter((id) => message.toLowerCase().includes(id.toLowerCase()));
-		if (named.length === 0) unattributed.push(message);
-		for (const id of named) outcomes.set(id, GONE.test(message) ? { outcome: 'skipped', contactId: id, detail: `${message} Not tagged.` } : { outcome: 'failed', contactId: id, detail: message });
-	}
-	const rest = ids.filter((id) => !outcomes.has(id));
-	const state = activity.state ?? '';
-	if (state === 'completed' && unattributed.length === 0) {
-		for (const id of rest) outcomes.set(id, { outcome: 'done', contactId: id });
-		return outcomes;
-	}
-	const said = unattributed.length > 0 ? unattributed.join(' | ') : `The tagging activity ${activity.activity_id} ended ${state}.`;
-	if (state !== 'completed' && activity.status?.items_completed_count === 0) {
-		for (const id of rest) outcomes.set(id, { outcome: 'failed', contactId: id, detail: said });
-		return outcomes;
-	}
-	// Errors that name no contact, or an activity that ended part way: read each contact to know.
-	await eachLimit(rest, UNSUBSCRIBE_CONCURRENCY, async (id) => {
-		try {
+function taggingOutcomes(api: ApiClient, ids: readonly string[], activity: CcActivity, tagId: string): Promise<Map<string, Outcome>> {
+	return activityResults(
+		ids,
+		activity,
+		'tagging',
+		(id, message) => (GONE.test(message) ? { outcome: 'skipped', contactId: id, detail: `${message} Not tagged.` } : { outcome: 'failed', contactId: id, detail: message }),
+		async (id, said) => {
 			const now = await contactTagging(api, 'check a tagged contact', id, tagId);
-			if (now === 'tagged') outcomes.set(id, { outcome: 'done', contactId: id });
-			else if (now === 'gone') outcomes.set(id, { outcome: 'skipped', contactId: id, detail: GONE_TAG });
-			else outcomes.set(id, { outcome: 'failed', contactId: id, detail: said });
-		} catch (error) {
-			if (!(error instanceof PlatformApiError)) throw error;
-			outcomes.set(id, { outcome: 'failed', contactId: id, detail: `${said} (and its state could not be read: ${failureDetail(error)})` });
-		}
-	});
-	return outcomes;
+			if (now === 'tagged') return { outcome: 'done', contactId: id };
+			if (now === 'gone') return { outcome: 'skipped', contactId: id, detail: GONE_TAG };
+			return { outcome: 'failed', contactId: id, detail: said };
+		},
+	);
 }
 
 async function tag(api: ApiClient, _listId: string, contacts: readonly ContactRef[], tagName: string): Promise<WriteOutcome[]> {
