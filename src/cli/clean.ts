@@ -13,6 +13,7 @@ import { runWarnings } from '../verification/smtp/summary';
 import { formatCsvRow } from '../util/csv';
 import { CliError } from './errors';
 import { parseFlags } from './flags';
+import { progressBar } from './progress';
 import type { CliIo } from './io';
 import { readCredentials, secretsOf } from './platform';
 import { VERIFIER_FLAGS, VERIFIER_FLAGS_HELP, verifierFromFlags } from './verifierFlags';
@@ -119,7 +120,8 @@ export async function cleanCommand(args: string[], io: CliIo): Promise<number> {
 	const format = values.format as string;
 	if (format !== 'jsonl' && format !== 'csv') throw new CliError(`--format must be jsonl or csv, not "${format}".`, 2);
 	const rules = await readRules(values.rules as string | undefined, values['max-share'] as string | undefined);
-	const verifier = values['from-stdin'] ? undefined : verifierFromFlags(values);
+	const bar = progressBar(io.stderr, 'verifying');
+	const verifier = values['from-stdin'] ? undefined : verifierFromFlags(values, (done, total) => bar.update(done, total));
 
 	let platform;
 	try {
@@ -131,9 +133,7 @@ export async function cleanCommand(args: string[], io: CliIo): Promise<number> {
 	const listId = values.list as string;
 	const fields = await readCredentials(values.credentials as string);
 	if (values['base-url']) fields.baseUrl = values['base-url'];
-	const progress = (message: string) => {
-		if ((io.stderr as NodeJS.WriteStream).isTTY) io.stderr.write(`\r\x1b[2K${message}`);
-	};
+	const progress = (message: string) => (message ? bar.phase(message) : bar.clear());
 
 	try {
 		const api = await createApiClient(platform, fields, new FetchTransport(platform.cliAuth(fields)), { secrets: secretsOf(fields) });
@@ -141,7 +141,6 @@ export async function cleanCommand(args: string[], io: CliIo): Promise<number> {
 		if (verifier) {
 			progress(`reading the members of ${listId}…`);
 			const members = (await collect(platform.members(api, listId, {}))).map(({ raw: _raw, ...member }) => member);
-			progress(`verifying ${members.length} addresses…`);
 			const results = await verifier.verifyBatch(members.map((m) => m.email));
 			items = members.map((member, i) => ({ ...member, verification: results[i] }));
 			for (const warning of runWarnings(verifier.summary)) io.stderr.write(`\nlist-hygiene: warning: ${warning}\n`);

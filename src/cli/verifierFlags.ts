@@ -44,7 +44,7 @@ function proxyFlag(value: string) {
 }
 
 /** A Verifier from the parsed verification flags; a bad flag is a usage error. */
-export function verifierFromFlags(values: Record<string, unknown>): Verifier {
+export function verifierFromFlags(values: Record<string, unknown>, onProgress?: (settled: number, total: number) => void): Verifier {
 	const integer = (flag: string) => {
 		const value = values[flag] as string | undefined;
 		return value === undefined ? undefined : positiveInteger(`--${flag}`, value);
@@ -67,7 +67,7 @@ export function verifierFromFlags(values: Record<string, unknown>): Verifier {
 				proxy: values.proxy === undefined ? undefined : proxyFlag(values.proxy as string),
 			};
 	try {
-		return new Verifier({ dns: { servers: values['dns-server'] as string[] | undefined, timeoutMs }, smtp });
+		return new Verifier({ dns: { servers: values['dns-server'] as string[] | undefined, timeoutMs }, smtp, onProgress });
 	} catch (error) {
 		if (error instanceof DnsConfigError) throw new CliError(`--dns-server: ${error.message}`, 2);
 		throw error;

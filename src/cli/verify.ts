@@ -7,6 +7,7 @@ import { CliError } from './errors';
 import { readAddresses, type AddressInput, type AddressRecord } from './input';
 import type { CliIo } from './io';
 import { parseFlags } from './flags';
+import { progressBar } from './progress';
 import { VERIFIER_FLAGS, VERIFIER_FLAGS_HELP, verifierFromFlags } from './verifierFlags';
 
 export const VERIFY_HELP = `Usage: list-hygiene verify [FILE|-] [flags]
@@ -91,10 +92,12 @@ export async function verifyCommand(args: string[], io: CliIo): Promise<number> 
 	if (positionals.length > 1) {
 		throw new CliError(`verify takes one FILE (or - for stdin); got ${positionals.length}: ${positionals.join(' ')}.`, 2);
 	}
-	const verifier = verifierFromFlags(values);
+	const bar = progressBar(io.stderr, 'verifying');
+	const verifier = verifierFromFlags(values, (done, total) => bar.update(done, total));
 
 	const input = await readAddresses(positionals[0] ?? '-', io.stdin, { column: values.column as string | undefined });
 	const results = await verifier.verifyBatch(input.records.map((r) => r.email));
+	bar.clear();
 
 	const layout = csvLayout(input);
 	if (format === 'csv') await writeLine(io.stdout, formatCsvRow(layout.header, layout.delimiter));

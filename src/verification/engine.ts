@@ -16,6 +16,8 @@ export interface VerifyOptions {
 	smtp?: SmtpOptions | false;
 	/** Clock for `checkedAt` (tests pin it). */
 	now?: () => Date;
+	/** Progress: unique addresses settled so far, of all unique addresses in the batch. */
+	onProgress?: (settled: number, total: number) => void;
 }
 
 const NO_FLAGS: VerificationFlags = { disposable: false, role: false, free: false };
@@ -40,12 +42,14 @@ export class Verifier {
 	private readonly now: () => Date;
 	private readonly smtp: SmtpOptions | undefined;
 	private smtpSummary: SmtpRunSummary | undefined;
+	private readonly onProgress?: (settled: number, total: number) => void;
 
 	constructor(options: VerifyOptions = {}) {
 		this.dns = new MailDns(options.dns);
 		this.lists = new DomainLists(options.lists);
 		this.now = options.now ?? (() => new Date());
 		this.smtp = options.smtp || undefined;
+		this.onProgress = options.onProgress;
 	}
 
 	get dnsQueries(): number {
@@ -65,6 +69,13 @@ export class Verifier {
 		const firstIndex = new Map<string, number>();
 		// Unique, well-formed addresses grouped by domain: a domain's evidence is gathered once.
 		const byDomain = new Map<string, number[]>();
+		const settled = new Set<number>();
+		let unique = 0;
+		const progress = (indices: Iterable<number>) => {
+			if (!this.onProgress) return;
+			for (const index of indices) settled.add(index);
+			this.onProgress(settled.size, unique);
+		};
 
 		addresses.forEach((input, index) => {
 			const syntax = (parsed[index] = parseAddress(input));
@@ -76,7 +87,9 @@ export class Verifier {
 			firstOf[index] = first ?? index;
 			if (first !== undefined) return;
 			firstIndex.set(key, index);
+			unique++;
 			if (!syntax.ok) {
+				settled.add(index);
 				results[index] = this.verdict({ syntax, flags: NO_FLAGS });
 				return;
 			}
@@ -85,19 +98,23 @@ export class Verifier {
 			else byDomain.set(syntax.address.domain, [index]);
 		});
 
+		progress([]);
 		const facts = new Map<string, DomainFacts>();
 		await Promise.all(
-			[...byDomain.keys()].map(async (domain) => {
+			[...byDomain].map(async ([domain, indices]) => {
+				const route = await this.dns.route(domain);
 				facts.set(domain, {
 					disposable: this.lists.isDisposable(domain),
 					free: this.lists.isFree(domain),
 					typo: suggestDomain(domain, (d) => this.lists.isFree(d)),
-					route: await this.dns.route(domain),
+					route,
 				});
+				// Without a mail host to ask (or without SMTP), DNS settles these addresses.
+				if (!this.smtp || (route.kind !== 'mx' && route.kind !== 'implicit')) progress(indices);
 			}),
 		);
 
-		const smtp = this.smtp ? await this.probe(byDomain, facts, parsed) : undefined;
+		const smtp = this.smtp ? await this.probe(byDomain, facts, parsed, this.onProgress ? (id) => progress([id]) : undefined) : undefined;
 		for (const [domain, indices] of byDomain) {
 			const { disposable, free, typo, route } = facts.get(domain)!;
 			for (const index of indices) {
@@ -129,7 +146,12 @@ export class Verifier {
 	}
 
 	/** Asks the mail hosts about every address whose domain has a mail route. */
-	private async probe(byDomain: Map<string, number[]>, facts: Map<string, DomainFacts>, parsed: SyntaxResult[]) {
+	private async probe(
+		byDomain: Map<string, number[]>,
+		facts: Map<string, DomainFacts>,
+		parsed: SyntaxResult[],
+		onRecord?: (id: number) => void,
+	) {
 		const probes: DomainProbe[] = [];
 		for (const [domain, indices] of byDomain) {
 			const { route } = facts.get(domain)!;
@@ -140,7 +162,7 @@ export class Verifier {
 			});
 			probes.push({ domain, hosts: route.hosts, recipients });
 		}
-		const prober = new SmtpProber(this.dns, this.smtp);
+		const prober = new SmtpProber(this.dns, this.smtp, onRecord);
 		const evidence = await prober.probe(probes);
 		this.smtpSummary = prober.summary;
 		return { evidence, summary: prober.summary };

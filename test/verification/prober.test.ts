@@ -280,6 +280,18 @@ describe('sessions and transactions', () => {
 	});
 });
 
+describe('progress', () => {
+	it('reports every unique address settled, in order, up to the total', async () => {
+		const server = await smtp(knownUsers(['a@p.test']));
+		const dns = await dnsWith({ 'p.test': mx('mx.p.test'), 'mx.p.test': { A: ['127.0.0.1'] }, 'nullmx.test': { MX: [{ preference: 0, exchange: '.' }] } });
+		const seen: Array<[number, number]> = [];
+		const v = verifier(dns, server.port, {}, { onProgress: (settled, total) => seen.push([settled, total]) });
+		await v.verifyBatch(['a@p.test', 'b@p.test', 'bad', 'x@nullmx.test', 'A@p.test']);
+		expect(seen.at(-1)).toEqual([4, 4]);
+		expect(seen.every(([settled, total], i) => total === 4 && (i === 0 || settled >= seen[i - 1][0]))).toBe(true);
+	});
+});
+
 describe('hosts that fail', () => {
 	it('fails over to the next MX by preference when the first refuses connections', async () => {
 		const backup = await smtp(knownUsers(['ann@fo.test']), '127.0.0.3');

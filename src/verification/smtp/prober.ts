@@ -158,6 +158,8 @@ export class SmtpProber {
 	constructor(
 		private readonly dns: MailDns,
 		options: SmtpOptions = {},
+		/** Told each time a recipient gets its evidence (again, after a greylist retry). */
+		private readonly onRecord?: (id: number) => void,
 	) {
 		const heloName = options.heloName?.trim() || hostname() || 'localhost';
 		this.options = {
@@ -208,6 +210,11 @@ export class SmtpProber {
 		return this.results;
 	}
 
+	private record(id: number, evidence: SmtpEvidence): void {
+		this.results.set(id, evidence);
+		this.onRecord?.(id);
+	}
+
 	private needsCatchAllProbe(probe: DomainProbe): boolean {
 		return this.options.catchAllProbe && !this.catchAll.has(probe.domain) && this.anyAccepted(probe);
 	}
@@ -226,7 +233,7 @@ export class SmtpProber {
 	}
 
 	private settle(task: Task, evidence: SmtpEvidence): void {
-		for (const r of task.pending) this.results.set(r.id, { ...evidence });
+		for (const r of task.pending) this.record(r.id, { ...evidence });
 		task.pending = [];
 		this.complete();
 	}
@@ -412,7 +419,7 @@ export class SmtpProber {
 		// A UTF-8 local part may only go to a server that offers SMTPUTF8.
 		if (!session.capabilities.smtputf8) {
 			for (const r of task.pending.filter((p) => p.smtputf8)) {
-				this.results.set(r.id, { ...where, outcome: 'smtputf8_unsupported' });
+				this.record(r.id, { ...where, outcome: 'smtputf8_unsupported' });
 				resolved++;
 			}
 			task.pending = task.pending.filter((p) => !p.smtputf8);
@@ -523,7 +530,7 @@ export class SmtpProber {
 				}
 				continue;
 			}
-			this.results.set(batch[i].id, replyEvidence(reply, outcome, where));
+			this.record(batch[i].id, replyEvidence(reply, outcome, where));
 			settled.add(batch[i].id);
 			resolved++;
 		}
