@@ -238,11 +238,6 @@ async function eachLimit<T>(items: readonly T[], limit: number, task: (item: T) 
 	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** The client's own sleep (tests inject one), for the waits between polls of a bulk activity. */
-function pause(api: ApiClient, ms: number): Promise<void> {
-	return api.wait(ms);
-}
-
 const skipped = (ref: ContactRef, detail: string): Outcome => ({ outcome: 'skipped', contactId: ref.contactId, email: ref.email, detail });
 
 /** Refs that cannot be acted on as given: no ID or email, or an ID that is not one of CC's. */
@@ -329,7 +324,7 @@ async function settle(api: ApiClient, activity: CcActivity, operation = 'check t
 	let current = activity;
 	for (let attempt = 0; !FINAL_STATES.has(current.state ?? ''); attempt++) {
 		if (attempt >= POLL_DELAYS_MS.length) return undefined;
-		await pause(api, POLL_DELAYS_MS[attempt]);
+		await api.wait(POLL_DELAYS_MS[attempt]);
 		const request: ApiRequest = { method: 'GET', path: `/activities/${encodeURIComponent(activity.activity_id)}` };
 		current = parseActivity(api, operation, request, await api.request(operation, request));
 	}
@@ -402,6 +397,24 @@ function activityOutcomes(api: ApiClient, ids: readonly string[], activity: CcAc
 	);
 }
 
+/**
+ * Sorts the refs of a bulk activity: unusable ones are settled through `set`, those with a contact
+ * ID go into `byId` (repeats merged), and the rest must be found by email first.
+ */
+function sortRefs(contacts: readonly ContactRef[], set: (positions: readonly number[], outcome: Outcome) => void) {
+	const byId = new Map<string, number[]>();
+	const addId = (id: string, positions: readonly number[]) => byId.set(id, [...(byId.get(id) ?? []), ...positions]);
+	const byEmail: number[][] = [];
+	for (const positions of groupRefs(contacts).values()) {
+		const ref = contacts[positions[0]];
+		const bad = unusable(ref);
+		if (bad) set(positions, bad);
+		else if (ref.contactId && UUID.test(ref.contactId)) addId(ref.contactId.toLowerCase(), positions);
+		else byEmail.push(positions);
+	}
+	return { byId, byEmail, addId };
+}
+
 async function remove(api: ApiClient, _listId: string, contacts: readonly ContactRef[], options: { permanent?: boolean }): Promise<WriteOutcome[]> {
 	if (options.permanent) {
 		return contacts.map((ref) => ({
@@ -415,17 +428,8 @@ async function remove(api: ApiClient, _listId: string, contacts: readonly Contac
 		for (const position of positions) outcomes[position] = { index: contacts[position].index, contactId: contacts[position].contactId, email: contacts[position].email, ...outcome };
 	};
 
-	// Contact IDs to delete, each with the input positions that name it.
-	const byId = new Map<string, number[]>();
-	const addId = (id: string, positions: readonly number[]) => byId.set(id, [...(byId.get(id) ?? []), ...positions]);
-	const byEmail: number[][] = [];
-	for (const positions of groupRefs(contacts).values()) {
-		const ref = contacts[positions[0]];
-		const bad = unusable(ref);
-		if (bad) set(positions, bad);
-		else if (ref.contactId && UUID.test(ref.contactId)) addId(ref.contactId.toLowerCase(), positions);
-		else byEmail.push(positions);
-	}
+	// Contact IDs to delete, each with the input positions that name it; the rest are found by email.
+	const { byId, byEmail, addId } = sortRefs(contacts, set);
 	await eachLimit(byEmail, UNSUBSCRIBE_CONCURRENCY, async (positions) => {
 		const email = contacts[positions[0]].email ?? '';
 		try {
@@ -607,17 +611,8 @@ async function tag(api: ApiClient, _listId: string, contacts: readonly ContactRe
 		return contacts.map((ref) => ({ index: ref.index, ...skipped(ref, detail) }));
 	}
 
-	// Contact IDs to tag, each with the input positions that name it; and who still needs a look.
-	const byId = new Map<string, number[]>();
-	const addId = (id: string, positions: readonly number[]) => byId.set(id, [...(byId.get(id) ?? []), ...positions]);
-	const byEmail: number[][] = [];
-	for (const positions of groupRefs(contacts).values()) {
-		const ref = contacts[positions[0]];
-		const bad = unusable(ref);
-		if (bad) set(positions, bad);
-		else if (ref.contactId && UUID.test(ref.contactId)) addId(ref.contactId.toLowerCase(), positions);
-		else byEmail.push(positions);
-	}
+	// Contact IDs to tag, each with the input positions that name it; the rest are found by email.
+	const { byId, byEmail, addId } = sortRefs(contacts, set);
 	if (byId.size === 0 && byEmail.length === 0) return outcomes;
 
 	let found: { tag: CcTag; created: boolean };

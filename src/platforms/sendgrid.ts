@@ -80,11 +80,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 	return out;
 }
 
-/** Waits through the client, so that tests which inject a no-op sleep do not wait. */
-function pause(api: ApiClient, ms: number): Promise<void> {
-	return api.wait(ms);
-}
-
 function jobError(api: ApiClient, operation: string, request: ApiRequest, what: string, hint: string): PlatformApiError {
 	return new PlatformApiError(`${api.platform}: ${operation} failed: ${what}. ${hint}`, {
 		platform: api.platform,
@@ -102,7 +97,7 @@ async function pollJob(api: ApiClient, operation: string, path: string, finished
 	let waited = 0;
 	for (let attempt = 0; waited < budgetMs; attempt++) {
 		const delay = delays[attempt] ?? 5000;
-		await pause(api, delay);
+		await api.wait(delay);
 		waited += delay;
 		const job = await api.request(operation, request);
 		if (!isObject(job) || typeof job.status !== 'string') throw api.malformed(operation, request, 'no job status');
