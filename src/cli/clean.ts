@@ -13,6 +13,7 @@ import { runWarnings } from '../verification/smtp/summary';
 import { formatCsvRow } from '../util/csv';
 import { CliError } from './errors';
 import { parseFlags } from './flags';
+import { readText } from './input';
 import { progressBar } from './progress';
 import type { CliIo } from './io';
 import { readCredentials, secretsOf } from './platform';
@@ -78,8 +79,7 @@ async function readRules(file: string | undefined, maxShare: string | undefined)
 }
 
 async function readVerifiedItems(stdin: NodeJS.ReadableStream): Promise<CleanupInput[]> {
-	let text = '';
-	for await (const chunk of stdin as AsyncIterable<Buffer | string>) text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+	const text = await readText(stdin);
 	const items: CleanupInput[] = [];
 	text.split(/\r?\n/).forEach((line, i) => {
 		if (line.trim() === '') return;

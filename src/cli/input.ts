@@ -61,10 +61,11 @@ async function openInput(file: string, stdin: NodeJS.ReadableStream): Promise<As
 	return createReadStream(file);
 }
 
-async function readText(input: AsyncIterable<string | Buffer>): Promise<string> {
+/** All of a stream as text: UTF-8 decoded across chunk boundaries, without a leading BOM. */
+export async function readText(input: AsyncIterable<string | Buffer> | NodeJS.ReadableStream): Promise<string> {
 	const decoder = new TextDecoder('utf-8');
 	let text = '';
-	for await (const chunk of input) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+	for await (const chunk of input as AsyncIterable<string | Buffer>) text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
 	return (text + decoder.decode()).replace(/^\uFEFF/, '');
 }
 

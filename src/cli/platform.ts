@@ -10,6 +10,7 @@ import { createApiClient, getPlatform, listPlatforms, UnknownPlatformError } fro
 import type { ContactRef, CredentialFields, MemberStatus, Platform, WriteOutcome } from '../platforms/types';
 import { readCsvRecords } from '../util/csv';
 import { CliError } from './errors';
+import { readText } from './input';
 import { parseFlags, positiveInteger } from './flags';
 import type { CliIo } from './io';
 
@@ -64,7 +65,7 @@ export function secretsOf(fields: CredentialFields): string[] {
 async function readContacts(file: string, stdin: NodeJS.ReadableStream): Promise<ContactRef[]> {
 	let text: string;
 	try {
-		text = file === '-' ? await streamText(stdin) : await readFile(file, 'utf8');
+		text = file === '-' ? await readText(stdin) : await readFile(file, 'utf8');
 	} catch (error) {
 		throw new CliError(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
 	}
@@ -110,11 +111,6 @@ async function readContacts(file: string, stdin: NodeJS.ReadableStream): Promise
 	return contacts;
 }
 
-async function streamText(stream: NodeJS.ReadableStream): Promise<string> {
-	let text = '';
-	for await (const chunk of stream as AsyncIterable<Buffer | string>) text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-	return text;
-}
 
 export async function platformCommand(command: Command, args: string[], io: CliIo): Promise<number> {
 	const { values, positionals } = parseFlags(command, args, {
