@@ -27,6 +27,8 @@ export interface Member {
 	listId: string;
 	platform: PlatformId;
 	status: MemberStatus;
+	/** When the contact joined the list (ISO 8601), where the platform records it. */
+	joinedAt?: string;
 	raw: unknown;
 }
 
@@ -87,6 +89,25 @@ export interface MemberQuery {
 	status?: readonly MemberStatus[];
 }
 
+/** What a poll for new members asks: who joined since the previous poll. */
+export interface NewMemberQuery {
+	/** Members who joined the list at or after this instant (ISO 8601, UTC). */
+	since: string;
+	/** The resume point the previous poll returned, for platforms that page by a token rather than by time. */
+	cursor?: string;
+}
+
+export interface NewMembers {
+	/**
+	 * Members who joined at or after `since` (or after `cursor`), each with `joinedAt`. Members the
+	 * previous poll returned may come again (the platform's time filter has its own granularity):
+	 * the caller drops the contact IDs it has seen.
+	 */
+	members: Member[];
+	/** Where the next poll resumes, for platforms that page by a token; the caller stores it as it is. */
+	cursor?: string;
+}
+
 /** The fields of the credential the user filled in, as a plain object. */
 export type CredentialFields = Record<string, unknown>;
 
@@ -118,6 +139,14 @@ export interface Platform {
 	members(api: ApiClient, listId: string, query: MemberQuery): AsyncIterable<Member[]>;
 	unsubscribe(api: ApiClient, listId: string, contacts: readonly ContactRef[]): Promise<WriteOutcome[]>;
 	delete(api: ApiClient, listId: string, contacts: readonly ContactRef[], options: { permanent?: boolean }): Promise<WriteOutcome[]>;
+	/**
+	 * Members who joined the list since a time, asked so that an idle poll costs one request (the
+	 * platform filters by time or resumes from a cursor). Present exactly when
+	 * `capabilities.newMemberPolling` is true.
+	 */
+	newMembers?(api: ApiClient, listId: string, query: NewMemberQuery): Promise<NewMembers>;
+	/** The newest members of the list, newest first, at most `limit`: the trigger's sample when run by hand. */
+	recentMembers?(api: ApiClient, listId: string, limit: number): Promise<Member[]>;
 	/**
 	 * Writes a tag naming a clean-up category (or, where the platform has no tags, a contact
 	 * property standing in for one). Present only on platforms that implement it.
