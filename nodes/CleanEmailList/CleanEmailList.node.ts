@@ -1,5 +1,4 @@
 import {
-	NodeApiError,
 	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
@@ -9,13 +8,12 @@ import {
 	type INodePropertyOptions,
 	type INodeType,
 	type INodeTypeDescription,
-	type JsonObject,
 } from 'n8n-workflow';
 
 import { executeCleanup, type CleanupMode } from '../../src/cleanup/executor';
 import { planCleanup, PlanRefusedError, supportedActions } from '../../src/cleanup/planner';
 import { CLEANUP_CATEGORIES, DEFAULT_RULES, type CleanupAction, type CleanupRules } from '../../src/cleanup/rules';
-import { PlatformApiError } from '../../src/http/client';
+import { toNodeError } from '../shared/errors';
 import { getPlatform } from '../../src/platforms/registry';
 import { platformClient, platformCredentials, searchLists } from '../shared/platform';
 import { properties } from './description';
@@ -105,10 +103,7 @@ export class CleanEmailList implements INodeType {
 			const api = mode === 'clean' ? (await platformClient(this)).api : undefined;
 			result = await executeCleanup(plan, platform, api, { mode, permanentDelete: rules.permanentDelete });
 		} catch (error) {
-			if (error instanceof PlatformApiError) {
-				throw new NodeApiError(this.getNode(), { message: error.message } as JsonObject, { message: error.message, description: error.details.hint });
-			}
-			throw error instanceof NodeOperationError || error instanceof NodeApiError ? error : new NodeOperationError(this.getNode(), error as Error);
+			throw toNodeError(this.getNode(), error);
 		}
 
 		if (plan.overMaxShare) {

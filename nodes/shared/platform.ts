@@ -7,6 +7,7 @@ import {
 	type INodeCredentialDescription,
 	type INodeListSearchResult,
 	type INodeProperties,
+	type IPollFunctions,
 } from 'n8n-workflow';
 
 import type { ApiClient } from '../../src/http/client';
@@ -16,9 +17,13 @@ import { N8nTransport } from './transport';
 
 const authenticationParameter = (platform: Platform) => `${platform.id}Authentication`;
 
+/** Which platforms a node offers (all by default; the trigger offers those it can poll). */
+type PlatformFilter = (platform: Platform) => boolean;
+const everyPlatform: PlatformFilter = () => true;
+
 /** Platform, and "Authentication" for each platform that has more than one kind of credential. */
-export function platformProperties(): INodeProperties[] {
-	const platforms = listPlatforms();
+export function platformProperties(only: PlatformFilter = everyPlatform): INodeProperties[] {
+	const platforms = listPlatforms().filter(only);
 	const properties: INodeProperties[] = [
 		{
 			displayName: 'Platform',
@@ -45,8 +50,8 @@ export function platformProperties(): INodeProperties[] {
 }
 
 /** One credential entry per platform credential type, shown for its platform (and authentication). */
-export function platformCredentials(): INodeCredentialDescription[] {
-	return listPlatforms().flatMap((platform) =>
+export function platformCredentials(only: PlatformFilter = everyPlatform): INodeCredentialDescription[] {
+	return listPlatforms().filter(only).flatMap((platform) =>
 		platform.credentials.map((choice) => ({
 			name: choice.name,
 			required: true,
@@ -60,17 +65,22 @@ export function platformCredentials(): INodeCredentialDescription[] {
 	);
 }
 
-type Context = IExecuteFunctions | ILoadOptionsFunctions;
+type Context = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
+
+/** A node-level parameter (item 0 where the context has items; a trigger has none). */
+function nodeParameter(context: Context, name: string): unknown {
+	return 'getInputData' in context ? context.getNodeParameter(name, 0) : (context as ILoadOptionsFunctions | IPollFunctions).getNodeParameter(name);
+}
 
 function chosenCredential(context: Context, platform: Platform): CredentialChoice {
 	if (platform.credentials.length === 1) return platform.credentials[0];
-	const authentication = context.getNodeParameter(authenticationParameter(platform), 0) as string;
+	const authentication = nodeParameter(context, authenticationParameter(platform)) as string;
 	return platform.credentials.find((c) => c.authentication === authentication) ?? platform.credentials[0];
 }
 
 /** The chosen platform and an API client signed by n8n with the chosen credential. */
 export async function platformClient(context: Context): Promise<{ platform: Platform; api: ApiClient }> {
-	const id = context.getNodeParameter('platform', 0);
+	const id = nodeParameter(context, 'platform');
 	let platform: Platform;
 	try {
 		platform = getPlatform(String(id));

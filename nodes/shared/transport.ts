@@ -1,10 +1,10 @@
 // The n8n side of the Transport seam: requests go through httpRequestWithAuthentication, so n8n
 // signs them with the chosen credential and refreshes OAuth2 tokens; the core never sees a secret.
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, ILoadOptionsFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, ILoadOptionsFunctions, IPollFunctions } from 'n8n-workflow';
 
 import { TransportError, type HttpRequest, type HttpResponse, type Transport } from '../../src/http/types';
 
-type Context = IExecuteFunctions | ILoadOptionsFunctions;
+type Context = IExecuteFunctions | ILoadOptionsFunctions | IPollFunctions;
 
 type RawResponse = { statusCode?: number; status?: number; headers?: unknown; body?: unknown };
 

@@ -1,6 +1,6 @@
-import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type JsonObject } from 'n8n-workflow';
+import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import { PlatformApiError } from '../../../src/http/client';
+import { toNodeError } from '../../shared/errors';
 
 import * as revokeAccess from './account/revokeAccess.operation';
 import * as deleteContacts from './contact/delete.operation';
@@ -26,16 +26,6 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	try {
 		return [await handler.execute.call(this)];
 	} catch (error) {
-		if (error instanceof PlatformApiError) {
-			const { status, hint, body } = error.details;
-			throw new NodeApiError(this.getNode(), { message: error.message, body } as JsonObject, {
-				message: error.message,
-				description: hint,
-				httpCode: status === undefined ? undefined : String(status),
-			});
-		}
-		throw error instanceof NodeOperationError || error instanceof NodeApiError
-			? error
-			: new NodeOperationError(this.getNode(), error as Error);
+		throw toNodeError(this.getNode(), error);
 	}
 }
