@@ -4,6 +4,9 @@
 // - lists:       POST /crm/v3/lists/search (500 a page, offset cursor, `hs_list_size` for counts)
 // - members:     GET /crm/v3/lists/{listId}/memberships (250 record IDs a page, `after` cursor), then
 //                POST /crm/v3/objects/contacts/batch/read (100 a call) for the address and the state
+// - new members: GET /crm/v3/lists/{listId}/memberships/join-order (250 a page, oldest join first,
+//                each with its `membershipTimestamp`), resumed from the page of the newest member the
+//                previous poll saw (see JoinCursor), then the same batch read for the new ones only
 // - unsubscribe: POST /communication-preferences/v4/statuses/batch/unsubscribe-all (100 a call);
 //                without the batch scope (Marketing Hub Enterprise only) the per-address
 //                POST /communication-preferences/v4/statuses/{email}/unsubscribe-all
@@ -22,7 +25,7 @@ import type { ContactRef, CredentialFields, Member, MemberStatus, Platform, Plat
 const API_URL = 'https://api.hubapi.com';
 /** HubSpot's object type ID of contacts: lists of companies, deals… are not email lists. */
 const CONTACTS = '0-1';
-/** GET /crm/v3/lists/{listId}/memberships: "The maximum `limit` is 250." */
+/** GET /crm/v3/lists/{listId}/memberships and .../join-order: "The maximum `limit` is 250." */
 const MEMBERSHIP_PAGE = 250;
 /** POST /crm/v3/lists/search: "The max `count` is `500`." */
 const LIST_PAGE = 500;
@@ -83,6 +86,12 @@ function memberStatus(properties: HubspotContact['properties']): MemberStatus {
 	if (properties.hs_email_optout === 'true') return 'unsubscribed';
 	if (properties.hs_email_hard_bounce_reason_enum || properties.hs_email_bad_address === 'true') return 'cleaned';
 	return 'subscribed';
+}
+
+/** A member item for a contact read from HubSpot; `joinedAt` where the join order says when. */
+function toMember(contact: HubspotContact, listId: string, joinedAt?: string): Member {
+	const status = memberStatus(contact.properties);
+	return { email: contact.properties.email ?? '', contactId: contact.id, listId, platform: 'hubspot', status, ...(joinedAt === undefined ? {} : { joinedAt }), raw: contact };
 }
 
 /** Scopes a 403 body names: `errors[].context.requiredGranularScopes` (and the older spellings). */
@@ -199,6 +208,124 @@ async function readContacts(api: ApiClient, operation: string, inputs: readonly 
 		for (const id of ids) failures.set(by === 'email' ? lower(String(id)) : String(id), batchErrorMessage(error));
 	}
 	return { found, failures };
+}
+
+/**
+ * The members among these record IDs, in their order, read 100 at a time. Contacts archived since
+ * they joined come back as "not found": they are gone, not members.
+ */
+async function readMembers(
+	api: ApiClient,
+	listId: string,
+	ids: readonly string[],
+	options: { wanted?: ReadonlySet<MemberStatus>; joinedAt?: ReadonlyMap<string, string> } = {},
+): Promise<Member[]> {
+	const members: Member[] = [];
+	for (const batch of chunks(ids, BATCH)) {
+		const { found } = await readContacts(api, 'read the members’ contacts', batch, 'id');
+		for (const id of batch) {
+			const contact = found.get(id);
+			if (!contact) continue;
+			const member = toMember(contact, listId, options.joinedAt?.get(id));
+			if (!options.wanted || options.wanted.has(member.status)) members.push(member);
+		}
+	}
+	return members;
+}
+
+// ---------------------------------------------------------------------------------------------
+// New members: the list's join order
+//
+// HubSpot filters memberships by no time, and its join-order `after` token is opaque: it may name a
+// position rather than a record, so members leaving the list could shift what it points at. A poll
+// therefore resumes at the *start* of the page that held the newest member it saw, and trusts the
+// token only when that page still begins with the record it began with; otherwise it reads the
+// join order from the start and keeps who joined at or after `since` (costly, and correct).
+
+/** One membership of GET .../memberships/join-order. */
+interface Joined {
+	recordId: string;
+	/** ISO 8601 with milliseconds: exact, so "at or after `since`" needs no margin. */
+	membershipTimestamp: string;
+}
+
+/** Where the next poll resumes (JSON in NewMembers.cursor). */
+interface JoinCursor {
+	/** HubSpot's `after` token of the page that held the newest member seen; absent for the first page. */
+	after?: string;
+	/** That page's first record: found first again, the token still points where it did. */
+	first: string;
+	/** The newest member seen, and when it joined: whoever follows it in the join order is new. */
+	last: string;
+	at: string;
+}
+
+function parseJoinCursor(cursor: string | undefined): JoinCursor | undefined {
+	if (!cursor) return undefined;
+	let value: unknown;
+	try {
+		value = JSON.parse(cursor);
+	} catch {
+		return undefined;
+	}
+	// A cursor of another shape (another version, another platform) is not trusted: the poll rescans.
+	if (!isObject(value) || typeof value.first !== 'string' || typeof value.last !== 'string' || typeof value.at !== 'string') return undefined;
+	if (value.after !== undefined && typeof value.after !== 'string') return undefined;
+	return { ...(value.after === undefined ? {} : { after: value.after }), first: value.first, last: value.last, at: value.at };
+}
+
+const timeOf = (iso: string) => Date.parse(iso);
+
+/** One page of the join order: ascending from `after`, or from the list's first member. */
+async function readJoinPage(api: ApiClient, listId: string, operation: string, after: string | undefined): Promise<{ records: Joined[]; next?: string }> {
+	const request: ApiRequest = {
+		method: 'GET',
+		path: `/crm/v3/lists/${encodeURIComponent(listId)}/memberships/join-order`,
+		query: { limit: MEMBERSHIP_PAGE, after },
+	};
+	const body = await api.request(operation, request);
+	if (!isObject(body) || !Array.isArray(body.results)) throw api.malformed(operation, request, 'no "results" list');
+	const records: Joined[] = [];
+	for (const r of body.results) {
+		const id = isObject(r) && (typeof r.recordId === 'string' || typeof r.recordId === 'number') ? String(r.recordId) : undefined;
+		const at = isObject(r) && typeof r.membershipTimestamp === 'string' && !Number.isNaN(timeOf(r.membershipTimestamp)) ? r.membershipTimestamp : undefined;
+		if (id === undefined || at === undefined) throw api.malformed(operation, request, 'a membership without "recordId" or "membershipTimestamp"');
+		records.push({ recordId: id, membershipTimestamp: new Date(timeOf(at)).toISOString() });
+	}
+	const next = isObject(body.paging) && isObject(body.paging.next) && typeof body.paging.next.after === 'string' && body.paging.next.after !== '' ? body.paging.next.after : undefined;
+	return next === undefined ? { records } : { records, next };
+}
+
+/**
+ * Reads the join order from `start` to its end, handing each page to `visit`. Returns the last page
+ * with members and the token that fetched it, for the next poll's cursor.
+ */
+async function walkJoinOrder(
+	api: ApiClient,
+	listId: string,
+	operation: string,
+	start: string | undefined,
+	visit: (records: Joined[]) => void,
+): Promise<{ after?: string; records: Joined[] } | undefined> {
+	let after = start;
+	let last: { after?: string; records: Joined[] } | undefined;
+	const seen = new Set<string>();
+	for (;;) {
+		const page = await readJoinPage(api, listId, operation, after);
+		visit(page.records);
+		if (page.records.length > 0) last = { ...(after === undefined ? {} : { after }), records: page.records };
+		if (page.next === undefined) return last;
+		// A platform that hands back a token it gave before would loop forever.
+		if (seen.has(page.next)) throw api.malformed(operation, { method: 'GET', path: `/crm/v3/lists/${encodeURIComponent(listId)}/memberships/join-order` }, `the paging token ${page.next} again`);
+		seen.add(page.next);
+		after = page.next;
+	}
+}
+
+function requireSince(since: string): number {
+	const time = typeof since === 'string' ? Date.parse(since) : NaN;
+	if (Number.isNaN(time)) throw new RangeError(`HubSpot: "${String(since)}" is not an ISO 8601 time to read new members since.`);
+	return time;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -519,8 +646,8 @@ function updateErrors(body: Json): Map<string, string> {
 // ---------------------------------------------------------------------------------------------
 // The module
 
-/** The HubSpot module: a Platform whose optional `tag` is there. */
-export type HubspotPlatform = Platform & Required<Pick<Platform, 'tag'>>;
+/** The HubSpot module: a Platform whose optional `tag`, `newMembers` and `recentMembers` are there. */
+export type HubspotPlatform = Platform & Required<Pick<Platform, 'tag' | 'newMembers' | 'recentMembers'>>;
 
 export const hubspot: HubspotPlatform = {
 	id: 'hubspot',
@@ -536,7 +663,8 @@ export const hubspot: HubspotPlatform = {
 		permanentDelete: true,
 		// A dropdown contact property (list_hygiene_category) set through batch/update.
 		tag: true,
-		// GET /crm/v3/lists/{listId}/memberships/join-order pages members by `membershipTimestamp`.
+		// GET /crm/v3/lists/{listId}/memberships/join-order pages members in the order they joined,
+		// each with its `membershipTimestamp`; a poll resumes from the previous one's page (a cursor).
 		newMemberPolling: true,
 	},
 	limits: {
@@ -620,21 +748,7 @@ export const hubspot: HubspotPlatform = {
 			const paging = isObject(body.paging) && isObject(body.paging.next) ? body.paging.next : undefined;
 			return { items: ids as string[], next: typeof paging?.after === 'string' ? paging.after : undefined };
 		};
-		const toMembers = async (ids: string[]): Promise<Member[]> => {
-			const members: Member[] = [];
-			for (const batch of chunks(ids, BATCH)) {
-				// Contacts archived since they joined come back as "not found": they are gone, not members.
-				const { found } = await readContacts(api, 'read the members’ contacts', batch, 'id');
-				for (const id of batch) {
-					const contact = found.get(id);
-					if (!contact) continue;
-					const status = memberStatus(contact.properties);
-					if (wanted && !wanted.has(status)) continue;
-					members.push({ email: contact.properties.email ?? '', contactId: contact.id, listId, platform: 'hubspot', status, raw: contact });
-				}
-			}
-			return members;
-		};
+		const toMembers = (ids: string[]) => readMembers(api, listId, ids, { wanted });
 		// Record IDs are read 100 at a time across membership pages: 10,000 members take 40 + 100 requests.
 		const pending: string[] = [];
 		for await (const ids of paginate(fetchPage)) {
@@ -648,6 +762,51 @@ export const hubspot: HubspotPlatform = {
 			const members = await toMembers(pending);
 			if (members.length > 0) yield members;
 		}
+	},
+
+	async newMembers(api, listId, query) {
+		const since = requireSince(query.since);
+		const operation = 'read new list members';
+		const resume = parseJoinCursor(query.cursor);
+		const fresh: Joined[] = [];
+		const onOrAfterSince = (records: Joined[]) => fresh.push(...records.filter((r) => timeOf(r.membershipTimestamp) >= since));
+		let last: Awaited<ReturnType<typeof walkJoinOrder>>;
+		let trusted = false;
+		if (resume) {
+			let firstPage = true;
+			last = await walkJoinOrder(api, listId, operation, resume.after, (records) => {
+				if (firstPage) {
+					firstPage = false;
+					trusted = records[0]?.recordId === resume.first;
+					if (!trusted) return;
+					// Who follows the newest member seen is new; if that member left, who joined since it did.
+					const i = records.findIndex((r) => r.recordId === resume.last);
+					fresh.push(...(i >= 0 ? records.slice(i + 1) : records.filter((r) => timeOf(r.membershipTimestamp) >= timeOf(resume.at))));
+				} else if (trusted) fresh.push(...records);
+			});
+		}
+		// No cursor (the first poll), or one the join order no longer bears out: from the start, by time.
+		if (!trusted) last = await walkJoinOrder(api, listId, operation, undefined, onOrAfterSince);
+		const joinedAt = new Map(fresh.map((r) => [r.recordId, r.membershipTimestamp]));
+		const members = await readMembers(api, listId, [...joinedAt.keys()], { joinedAt });
+		if (!last) return { members };
+		const newest = last.records[last.records.length - 1];
+		const cursor: JoinCursor = { ...(last.after === undefined ? {} : { after: last.after }), first: last.records[0].recordId, last: newest.recordId, at: newest.membershipTimestamp };
+		return { members, cursor: JSON.stringify(cursor) };
+	},
+
+	async recentMembers(api, listId, limit) {
+		if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`HubSpot: ${limit} is not a number of members to read; give a whole number.`);
+		if (limit === 0) return [];
+		// The join order can only be entered at its start (a `before` token needs a page to come from):
+		// the newest members are the last `limit` of a walk to its end.
+		const newest: Joined[] = [];
+		await walkJoinOrder(api, listId, 'read the newest list members', undefined, (records) => {
+			newest.push(...records);
+			if (newest.length > limit) newest.splice(0, newest.length - limit);
+		});
+		newest.reverse();
+		return readMembers(api, listId, newest.map((r) => r.recordId), { joinedAt: new Map(newest.map((r) => [r.recordId, r.membershipTimestamp])) });
 	},
 
 	async unsubscribe(api, _listId, contacts) {

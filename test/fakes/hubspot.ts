@@ -20,7 +20,10 @@ export interface FakeHubspotList {
 	name: string;
 	processingType: 'MANUAL' | 'DYNAMIC' | 'SNAPSHOT';
 	objectTypeId: string;
+	/** In the order the records joined (the join order HubSpot keeps). */
 	memberIds: string[];
+	/** When each record joined (ISO 8601); FAKE_HUBSPOT_JOINED where absent. */
+	joinedAt?: Record<string, string>;
 }
 
 export interface FakeHubspotProperty {
@@ -89,8 +92,15 @@ export interface FakeHubspot {
 	url: string;
 	state: FakeHubspotState;
 	requests: FakeHubspotRequest[];
+	/** Adds a record to a list at `state.now` (a new contact, made from `properties`, or an existing one by ID). */
+	addMember(listId: string, contact: { id: string } | { properties: Record<string, string> }): FakeHubspotContact;
+	/** Takes a record out of a list, as a user in HubSpot would. */
+	removeMember(listId: string, id: string): void;
 	close(): Promise<void>;
 }
+
+/** When the seeded members joined their lists, unless a list says otherwise. */
+export const FAKE_HUBSPOT_JOINED = '2024-02-03T04:05:06.000Z';
 
 class HttpError extends Error {
 	constructor(
@@ -313,6 +323,36 @@ export async function startFakeHubspot(seed: FakeHubspotSeed = {}): Promise<Fake
 			};
 		}
 
+		// The join order: ascending from `after` (or the start), descending before `before` when only it is
+		// given. The fake's tokens name a position in that order, the less forgiving of the kinds an opaque
+		// token may be: when members leave, the same token points further along.
+		const joinOrder = /^\/crm\/v3\/lists\/([^/]+)\/memberships\/join-order$/.exec(path);
+		if (method === 'GET' && joinOrder) {
+			requireScope('crm.lists.read');
+			const list = state.lists.find((l) => l.listId === decodeURIComponent(joinOrder[1]));
+			if (!list) throw new HttpError(404, errorBody('OBJECT_NOT_FOUND', `List does not exist with listId ${joinOrder[1]}.`));
+			const limit = Number(query.limit ?? 100);
+			if (!(Number.isInteger(limit) && limit >= 1 && limit <= 250)) throw validation('limit: the maximum limit is 250');
+			const ids = list.memberIds.filter((id) => live(id));
+			const position = (token: string) => {
+				const match = /^join:(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
+				if (!match) throw validation(`Invalid paging token ${token}`);
+				return Number(match[1]);
+			};
+			const token = (index: number) => Buffer.from(`join:${index}`).toString('base64url');
+			const view = (recordId: string) => ({ recordId, membershipTimestamp: list.joinedAt?.[recordId] ?? FAKE_HUBSPOT_JOINED });
+			if (query.after === undefined && query.before !== undefined) {
+				const end = Math.min(position(query.before), ids.length);
+				const start = Math.max(0, end - limit);
+				const page = ids.slice(start, end).reverse();
+				return { status: 200, body: { results: page.map(view), ...(start > 0 ? { paging: { prev: { before: token(start) } } } : {}), total: ids.length } };
+			}
+			const start = query.after === undefined ? 0 : position(query.after);
+			const page = ids.slice(start, start + limit);
+			const more = start + limit < ids.length;
+			return { status: 200, body: { results: page.map(view), ...(more ? { paging: { next: { after: token(start + limit) } } } : {}), total: ids.length } };
+		}
+
 		const memberships = /^\/crm\/v3\/lists\/([^/]+)\/memberships$/.exec(path);
 		if (method === 'GET' && memberships) {
 			requireScope('crm.lists.read');
@@ -327,7 +367,7 @@ export async function startFakeHubspot(seed: FakeHubspotSeed = {}): Promise<Fake
 			return {
 				status: 200,
 				body: {
-					results: page.map((recordId) => ({ recordId, membershipTimestamp: '2024-02-03T04:05:06.000Z' })),
+					results: page.map((recordId) => ({ recordId, membershipTimestamp: list.joinedAt?.[recordId] ?? FAKE_HUBSPOT_JOINED })),
 					...(more ? { paging: { next: { after: Buffer.from(page[page.length - 1]).toString('base64url') } } } : {}),
 					total: ids.length,
 				},
@@ -514,10 +554,35 @@ export async function startFakeHubspot(seed: FakeHubspotSeed = {}): Promise<Fake
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	const { port } = server.address() as AddressInfo;
+	const listOf = (listId: string) => {
+		const list = state.lists.find((l) => l.listId === listId);
+		if (!list) throw new Error(`The fake has no list ${listId}`);
+		return list;
+	};
 	return {
 		url: `http://127.0.0.1:${port}`,
 		state,
 		requests,
+		addMember(listId, seed) {
+			const list = listOf(listId);
+			let contact: FakeHubspotContact | undefined;
+			if ('id' in seed) contact = state.contacts.get(seed.id);
+			else {
+				const at = new Date(state.now).toISOString();
+				const id = String(Math.max(1000, ...[...state.contacts.keys()].map(Number)) + 1);
+				contact = { id, properties: { ...seed.properties }, createdAt: at, updatedAt: at, archived: false };
+				state.contacts.set(id, contact);
+				for (const name of Object.keys(seed.properties)) if (!state.properties.has(name)) state.properties.set(name, property(name));
+			}
+			if (!contact) throw new Error('The fake has no such contact');
+			list.memberIds = [...list.memberIds.filter((id) => id !== contact.id), contact.id];
+			list.joinedAt = { ...list.joinedAt, [contact.id]: new Date(state.now).toISOString() };
+			return contact;
+		},
+		removeMember(listId, id) {
+			const list = listOf(listId);
+			list.memberIds = list.memberIds.filter((m) => m !== id);
+		},
 		close: () =>
 			new Promise<void>((resolve, reject) => {
 				server.closeAllConnections();
