@@ -120,6 +120,64 @@ function isCredentialFailure(error: unknown): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Reading members
+
+/** What a member read asks for: the kept fields, and the total that tells whether a page follows. */
+const MEMBER_QUERY_FIELDS = [...MEMBER_FIELDS.map((f) => `members.${f}`), 'total_items'].join(',');
+
+/**
+ * One page of GET /lists/{list_id}/members (1,000 members unless `count` says fewer), with the
+ * offset of the next page when there is one. Every member read goes through here, so members are
+ * the same whichever operation read them.
+ */
+async function readMemberPage(
+	api: ApiClient,
+	operation: string,
+	listId: string,
+	query: { offset: number } & Record<string, string | number | undefined>,
+	count = PAGE_SIZE,
+): Promise<{ members: Member[]; next?: number }> {
+	const request: ApiRequest = { method: 'GET', path: `/lists/${encodeURIComponent(listId)}/members`, query: { count, ...query, fields: MEMBER_QUERY_FIELDS } };
+	const body = await api.request<unknown>(operation, request);
+	if (!isRecord(body) || !Array.isArray(body.members)) throw api.malformed(operation, request, 'no "members" array');
+	const members = body.members.map((raw): Member => {
+		if (!isRecord(raw) || typeof raw.email_address !== 'string' || typeof raw.id !== 'string') {
+			throw api.malformed(operation, request, 'a member without an id or email address');
+		}
+		return { email: raw.email_address, contactId: raw.id, listId, platform: 'mailchimp', status: MAILCHIMP_STATUSES[String(raw.status)] ?? 'unknown', raw };
+	});
+	const next = query.offset + members.length;
+	const total = typeof body.total_items === 'number' ? body.total_items : undefined;
+	const more = members.length > 0 && (total === undefined ? members.length === count : next < total);
+	return more ? { members, next } : { members };
+}
+
+/** The member with `joinedAt`: when it opted in, or, without that, when it signed up. */
+function withJoinedAt(member: Member): Member {
+	const raw = isRecord(member.raw) ? member.raw : {};
+	const time = Date.parse(text(raw.timestamp_opt) ?? text(raw.timestamp_signup) ?? '');
+	return Number.isNaN(time) ? member : { ...member, joinedAt: new Date(time).toISOString() };
+}
+
+/** Sorted by join time, oldest first (a stable sort: Mailchimp's order among equal times is kept). */
+function oldestFirst(members: Member[]): Member[] {
+	const time = (m: Member) => (m.joinedAt ? Date.parse(m.joinedAt) : 0);
+	return members.sort((a, b) => time(a) - time(b));
+}
+
+/**
+ * `since_timestamp_opt` for a poll from `since`: Mailchimp's times are whole seconds and its filter
+ * says "after", so it is asked from the second before, which may bring a member of the previous
+ * poll again (the caller drops it) but never loses one who joined at `since` itself.
+ */
+function optInSince(since: string): string {
+	const time = Date.parse(since);
+	if (Number.isNaN(time)) throw new RangeError(`${NAME}: “${since}” is not an ISO 8601 time (such as 2024-05-01T12:00:00Z) to read new members from.`);
+	const second = Math.max(0, Math.floor(time / 1000) * 1000 - 1000);
+	return new Date(second).toISOString().replace('.000Z', '+00:00');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Contacts: input refs resolved to subscriber hashes, deduplicated.
 
 interface Target {
@@ -291,8 +349,8 @@ export function readBatchResults(body: unknown): Map<string, OperationResult> {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The Mailchimp module: a Platform whose optional `tag` is there. */
-export type MailchimpPlatform = Platform & Required<Pick<Platform, 'tag'>>;
+/** The Mailchimp module: a Platform whose optional `tag`, `newMembers` and `recentMembers` are there. */
+export type MailchimpPlatform = Platform & Required<Pick<Platform, 'tag' | 'newMembers' | 'recentMembers'>>;
 
 export function createMailchimp(options: MailchimpOptions = {}): MailchimpPlatform {
 	// The client's wait unless the caller chose one: tests' no-op sleeps then apply to polling too.
@@ -529,7 +587,7 @@ export function createMailchimp(options: MailchimpOptions = {}): MailchimpPlatfo
 			permanentDelete: true,
 			// A tag is a static segment: POST /lists/{list_id}/segments/{segment_id} adds 500 members a request.
 			tag: true,
-			// GET /lists/{list_id}/members has since_timestamp_opt and sort_field=timestamp_signup.
+			// GET /lists/{list_id}/members filters on since_timestamp_opt and sorts on timestamp_opt.
 			newMemberPolling: true,
 		},
 		limits: {
@@ -604,33 +662,42 @@ export function createMailchimp(options: MailchimpOptions = {}): MailchimpPlatfo
 			const passes = wanted ? wanted.filter((s) => s in MAILCHIMP_STATUSES) : [undefined];
 			for (const status of passes) {
 				yield* paginate<Member>(async (cursor) => {
-					const offset = cursor === undefined ? 0 : Number(cursor);
-					const request: ApiRequest = {
-						method: 'GET',
-						path: `/lists/${encodeURIComponent(listId)}/members`,
-						query: { count: PAGE_SIZE, offset, status, fields: [...MEMBER_FIELDS.map((f) => `members.${f}`), 'total_items'].join(',') },
-					};
-					const body = await api.request<unknown>('read members', request);
-					if (!isRecord(body) || !Array.isArray(body.members)) throw api.malformed('read members', request, 'no "members" array');
-					const items = body.members.map((raw): Member => {
-						if (!isRecord(raw) || typeof raw.email_address !== 'string' || typeof raw.id !== 'string') {
-							throw api.malformed('read members', request, 'a member without an id or email address');
-						}
-						return {
-							email: raw.email_address,
-							contactId: raw.id,
-							listId,
-							platform: 'mailchimp',
-							status: MAILCHIMP_STATUSES[String(raw.status)] ?? 'unknown',
-							raw,
-						};
-					});
-					const next = offset + items.length;
-					const total = typeof body.total_items === 'number' ? body.total_items : undefined;
-					const more = items.length > 0 && (total === undefined ? items.length === PAGE_SIZE : next < total);
-					return { items, next: more ? String(next) : undefined };
+					const page = await readMemberPage(api, 'read members', listId, { offset: cursor === undefined ? 0 : Number(cursor), status });
+					return { items: page.members, next: page.next === undefined ? undefined : String(page.next) };
 				});
 			}
+		},
+
+		// New members: those who opted in since the poll's start. GET /lists/{list_id}/members filters
+		// on `since_timestamp_opt` ("subscribers who opted-in after the set timeframe") and sorts on
+		// `timestamp_opt`, so an idle poll is one request. Mailchimp has no filter on the sign-up time
+		// and `since_last_changed` would also bring every member whose details changed. The opt-in
+		// time is what makes a member: a double opt-in member comes once they confirm, and one who opts
+		// in again comes again. Members Mailchimp gives no opt-in time (added as unsubscribed or
+		// transactional) are not new subscribers and do not come.
+		async newMembers(api, listId, query) {
+			const members: Member[] = [];
+			const seen = new Set<string>();
+			// Newest first, so that sign-ups arriving while the pages are read push the rest further
+			// down (read twice, dropped here) instead of up past a page boundary (never read).
+			const filter = { since_timestamp_opt: optInSince(query.since), sort_field: 'timestamp_opt', sort_dir: 'DESC' };
+			for (let offset: number | undefined = 0; offset !== undefined; ) {
+				const page = await readMemberPage(api, 'read new members', listId, { ...filter, offset });
+				for (const member of page.members) {
+					if (seen.has(member.contactId)) continue;
+					seen.add(member.contactId);
+					members.push(withJoinedAt(member));
+				}
+				offset = page.next;
+			}
+			return { members: oldestFirst(members.reverse()) };
+		},
+
+		async recentMembers(api, listId, limit) {
+			if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`${NAME}: the number of recent members must be a whole number of at least 1, not ${limit}.`);
+			// One request: a page holds at most 1,000 members, so a larger limit gets 1,000.
+			const page = await readMemberPage(api, 'read recent members', listId, { offset: 0, sort_field: 'timestamp_opt', sort_dir: 'DESC' }, Math.min(limit, PAGE_SIZE));
+			return page.members.map(withJoinedAt);
 		},
 
 		async unsubscribe(api, listId, contacts) {

@@ -1,5 +1,6 @@
 // The sandbox platform, and the tests' fake: a stateful fake of the parts of Mailchimp's Marketing API 3.0 the adapter uses, on loopback:
-// audiences and their members, batch subscribe/unsubscribe, member archive and permanent delete,
+// audiences and their members (read with the time filters and sorting, added one at a "now" that
+// a later read filters on), batch subscribe/unsubscribe, member archive and permanent delete,
 // tags (static segments: listed, created, their members read, members added in batches),
 // batch operations (queued, finished after a few polls, results as a gzipped tar at a
 // "pre-signed" URL), /ping for the credential test, the OAuth2 metadata endpoint, and a token
@@ -154,6 +155,23 @@ export function tarArchive(files: Array<{ name: string; data?: Buffer; directory
 	blocks.push(Buffer.alloc(1024));
 	return Buffer.concat(blocks);
 }
+
+/** GET /lists/{list_id}/members time filters: query parameter, member field, and "after" (else "before"). */
+const TIME_FILTERS = [
+	['since_timestamp_opt', 'timestamp_opt', true],
+	['before_timestamp_opt', 'timestamp_opt', false],
+	['since_last_changed', 'last_changed', true],
+	['before_last_changed', 'last_changed', false],
+] as const;
+
+const SORT_FIELDS = ['timestamp_opt', 'timestamp_signup', 'last_changed'] as const;
+type SortField = (typeof SORT_FIELDS)[number];
+
+/** The statuses POST /lists/{list_id}/members takes (Add_List_Members_1). */
+const ADDABLE_STATUSES = ['subscribed', 'unsubscribed', 'cleaned', 'pending', 'transactional'];
+
+/** Mailchimp's way of writing a time: whole seconds, "+00:00". */
+const mailchimpTime = (date: Date) => date.toISOString().replace(/\.\d+Z$/, '+00:00');
 
 function newMember(listId: string, seed: Partial<FakeMailchimpMember> & { email_address: string }, n: number): FakeMailchimpMember {
 	const id = fakeSubscriberHash(seed.email_address);
@@ -392,8 +410,53 @@ export async function startFakeMailchimp(seed: FakeMailchimpSeed = {}): Promise<
 			const offset = Number(query.offset ?? 0);
 			if (count > 1000) return problem(400, 'Invalid Resource', 'count: must be at most 1000');
 			const status = query.status;
-			const all = [...audience.members.values()].filter((m) => (status ? m.status === status : m.status !== 'archived'));
+			let all = [...audience.members.values()].filter((m) => (status ? m.status === status : m.status !== 'archived'));
+			// The time filters: "after" and "before" the given instant, strictly; a member without the time is out.
+			for (const [parameter, field, after] of TIME_FILTERS) {
+				if (query[parameter] === undefined) continue;
+				const bound = Date.parse(query[parameter]);
+				if (Number.isNaN(bound)) return problem(400, 'Invalid Resource', `${parameter}: "${query[parameter]}" is not an ISO 8601 time.`);
+				all = all.filter((m) => {
+					const time = Date.parse(m[field]);
+					return !Number.isNaN(time) && (after ? time > bound : time < bound);
+				});
+			}
+			if (query.sort_field !== undefined || query.sort_dir !== undefined) {
+				const field = query.sort_field as SortField | undefined;
+				if (field !== undefined && !SORT_FIELDS.includes(field)) return problem(400, 'Invalid Resource', `sort_field: must be one of ${SORT_FIELDS.join(', ')}.`);
+				if (query.sort_dir !== undefined && query.sort_dir !== 'ASC' && query.sort_dir !== 'DESC') return problem(400, 'Invalid Resource', 'sort_dir: must be ASC or DESC.');
+				// A stable sort; a member without the time sorts as the oldest.
+				const time = (m: FakeMailchimpMember) => Date.parse(m[field ?? 'timestamp_opt']) || 0;
+				const sign = query.sort_dir === 'DESC' ? -1 : 1;
+				all = all.sort((a, b) => sign * (time(a) - time(b)));
+			}
 			return { status: 200, body: { members: all.slice(offset, offset + count), list_id: audience.id, total_items: all.length, _links: [] } };
+		}
+
+		if (audience && parts[2] === 'members' && parts.length === 3 && method === 'POST') {
+			const input = body as (Partial<Record<'email_address' | 'status' | 'timestamp_signup' | 'timestamp_opt', unknown>> & { merge_fields?: unknown }) | undefined;
+			const email = typeof input?.email_address === 'string' ? input.email_address.trim() : '';
+			if (!email) return problem(400, 'Invalid Resource', 'email_address: required');
+			if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return problem(400, 'Invalid Resource', `${email} looks fake or invalid, please enter a real email address.`);
+			if (typeof input?.status !== 'string' || !ADDABLE_STATUSES.includes(input.status)) {
+				return problem(400, 'Invalid Resource', `status: must be one of ${ADDABLE_STATUSES.join(', ')}.`);
+			}
+			// An archived member is no longer "there": adding it again brings it back (as Mailchimp does).
+			const existing = findMember(audience, email);
+			if (existing && existing.status !== 'archived') {
+				return problem(400, 'Member Exists', `${email} is already a list member. Use PUT to insert or update list members.`);
+			}
+			const at = mailchimpTime(new Date());
+			const given = (value: unknown) => (typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? mailchimpTime(new Date(value)) : undefined);
+			const created = newMember(audience.id, { email_address: email, status: input.status as FakeMailchimpMember['status'] }, n++);
+			created.timestamp_signup = given(input.timestamp_signup) ?? at;
+			created.timestamp_opt = given(input.timestamp_opt) ?? at;
+			created.last_changed = at;
+			if (input.merge_fields && typeof input.merge_fields === 'object') created.merge_fields = { ...(input.merge_fields as Record<string, unknown>) };
+			if (existing) created.contact_id = existing.contact_id;
+			audience.members.delete(created.id);
+			audience.members.set(created.id, created);
+			return { status: 200, body: created };
 		}
 
 		if (audience && parts[2] === 'members' && parts.length >= 4) {
