@@ -7,6 +7,7 @@ import { CliError } from './errors';
 import type { CliIo } from './io';
 import { cleanCommand } from './clean';
 import { platformCommand } from './platform';
+import { sandboxCommand } from './sandbox';
 import { verifyCommand } from './verify';
 
 const HELP = `Usage: list-hygiene <command> [flags]
@@ -18,6 +19,7 @@ Commands:
   unsubscribe       unsubscribe contacts (JSON lines or CSV from a file or stdin)
   delete            delete contacts (archived where the platform can)
   clean             read, verify and clean a list in one go (Verify only by default)
+  sandbox           serve a pretend Mailchimp account and mail servers to try it all on
 
 Flags:
   -h, --help        show this help
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
 	unsubscribe: (args, io) => platformCommand('unsubscribe', args, io),
 	delete: (args, io) => platformCommand('delete', args, io),
 	clean: cleanCommand,
+	sandbox: (args, io) => sandboxCommand(args, io),
 };
 
 function version(): string {
