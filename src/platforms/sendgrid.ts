@@ -8,6 +8,11 @@
 //   no subscription status; it lives in the account's global unsubscribes. Reading those costs one
 //   request per 500 addresses, so they are read only when the caller filters by status; otherwise the
 //   status is "unknown" (we did not look), never a guess.
+// - New members: SendGrid keeps no time a contact joined a list, only when the contact was created
+//   (`created_at`) and last changed (`updated_at`). A poll searches the list for contacts created since
+//   (POST /v3/marketing/contacts/search, one request; see newMembers for the choice of field), and reads
+//   the export above instead when more than the search's 50 results match. The newest members for a
+//   sample are the list's `contact_sample` (GET /v3/marketing/lists/{id}?contact_sample=true).
 // - Unsubscribe: global, by address: POST /v3/asm/suppressions/global (no documented batch maximum; we
 //   send 1,000 per request). The reply lists the addresses it suppressed; an address we sent that is
 //   missing from it was already suppressed ("already").
@@ -50,6 +55,7 @@ const EMAIL_BATCH = 100; // POST /v3/marketing/contacts/search/emails ("up to 10
 const UNSUBSCRIBES_PAGE = 500; // GET /v3/suppression/unsubscribes: "maximum page size … 500"
 const UPSERT_BATCH = 30_000; // PUT /v3/marketing/contacts: "up to 30,000 contacts, or 6MB of data, whichever is lower"
 const UPSERT_BYTES = 5_000_000; // a request body stays under the 6 MB
+const SEARCH_RESULTS = 50; // POST /v3/marketing/contacts/search: "Only the first 50 contacts … will be returned"
 const EXPORT_WAIT_MS = 15 * 60_000;
 const JOB_WAIT_MS = 10 * 60_000;
 
@@ -309,6 +315,73 @@ async function globalUnsubscribes(api: ApiClient): Promise<Set<string>> {
 		if (addresses.size === before) throw api.malformed(operation, request, 'the same page of addresses again');
 	}
 }
+
+/** A member item for a record in the export's shape; undefined for a contact without an address or an ID. */
+function memberFrom(record: Json, listId: string, status: MemberStatus, joinedAt?: string): Member | undefined {
+	const email = field(record, 'email');
+	const contactId = field(record, 'contact_id', 'id');
+	// Contacts known only by phone or external ID have no address to verify.
+	if (!email || !contactId) return undefined;
+	return { email, contactId, listId, platform: 'sendgrid', status, ...(joinedAt === undefined ? {} : { joinedAt }), raw: record };
+}
+
+// ---------------------------------------------------------------------------------------------
+// New members: contacts created since, by contact search
+
+/** A contact as the search and the list's sample return it, in the shape of an export record (members()'s `raw`). */
+function asExportRecord(contact: Json): Json {
+	const record: Json = {};
+	const put = (name: string, value: unknown) => {
+		if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') record[name.toUpperCase()] = String(value);
+		else if (Array.isArray(value)) record[name.toUpperCase()] = value.map(String).join(',');
+	};
+	for (const [name, value] of Object.entries(contact)) {
+		if (!['id', 'list_ids', 'segment_ids', 'custom_fields', '_metadata'].includes(name)) put(name, value);
+	}
+	if (isObject(contact.custom_fields)) for (const [name, value] of Object.entries(contact.custom_fields)) put(name, value);
+	put('contact_id', contact.id);
+	return record;
+}
+
+/** `created_at` as ISO 8601 (SendGrid's older Unix seconds too); undefined when it is neither. */
+function createdAt(record: Json): string | undefined {
+	const value = field(record, 'created_at');
+	if (value === undefined) return undefined;
+	const time = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
+	return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+/** An SGQL string literal (the reference: quotes and backslashes escaped with a backslash). */
+const sgqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** The list (or segment) the trigger watches, read once so that a deleted one says so (a search just finds nobody). */
+async function findList(api: ApiClient, listId: string): Promise<Json> {
+	const operation = 'find the list';
+	const segment = listId.startsWith(SEGMENT_PREFIX);
+	const id = encodeURIComponent(segment ? listId.slice(SEGMENT_PREFIX.length) : listId);
+	const request: ApiRequest = segment
+		? { method: 'GET', path: `/v3/marketing/segments/2.0/${id}`, query: { contacts_sample: true } }
+		: { method: 'GET', path: `/v3/marketing/lists/${id}`, query: { contact_sample: true } };
+	const body = await api.request(operation, request);
+	if (!isObject(body) || !text(body.id)) throw api.malformed(operation, request, 'no list ID');
+	return body;
+}
+
+/** Members of these records created at or after `from`, oldest first. */
+function createdSince(records: readonly Json[], listId: string, from: number, api: ApiClient, operation: string, request: ApiRequest): Member[] {
+	const members: Member[] = [];
+	for (const record of records) {
+		const joinedAt = createdAt(record);
+		if (joinedAt === undefined) throw api.malformed(operation, request, 'a contact without "created_at"');
+		if (Date.parse(joinedAt) < from) continue;
+		const member = memberFrom(record, listId, 'unknown', joinedAt);
+		if (member) members.push(member);
+	}
+	return members.sort((a, b) => Date.parse(String(a.joinedAt)) - Date.parse(String(b.joinedAt)) || a.contactId.localeCompare(b.contactId));
+}
+
+/** The cursor of a watched list that was found: later polls need not look for it again. */
+const foundCursor = (listId: string) => `found:${listId}`;
 
 // ---------------------------------------------------------------------------------------------
 // Writes: resolving refs, outcomes
@@ -863,7 +936,10 @@ function scopeHint(operation: string): string {
 	return 'The API key lacks the marketing.read scope (Marketing: Read Access): give the key that scope in Settings → API Keys.';
 }
 
-export const sendgrid: Platform = {
+/** The SendGrid module: a Platform whose optional `tag`, `newMembers` and `recentMembers` are there. */
+export type SendGridPlatform = Platform & Required<Pick<Platform, 'tag' | 'newMembers' | 'recentMembers'>>;
+
+export const sendgrid: SendGridPlatform = {
 	id: 'sendgrid',
 	name: 'SendGrid',
 	capabilities: {
@@ -875,7 +951,9 @@ export const sendgrid: Platform = {
 		permanentDelete: false,
 		// A Text custom field (list_hygiene_category) stands in for a tag.
 		tag: true,
-		newMemberPolling: false,
+		// Contacts created since, searched (POST /v3/marketing/contacts/search): SendGrid keeps no time a
+		// contact joined a list, so an existing contact added to a list later is not seen as new.
+		newMemberPolling: true,
 	},
 	limits: {
 		pageSize: MEMBER_PAGE_SIZE,
@@ -906,7 +984,7 @@ export const sendgrid: Platform = {
 			return 'SendGrid rejected the API key: check it in Settings → API Keys, and for an EU regional subuser set the Base URL Override to https://api.eu.sendgrid.com.';
 		}
 		if (response.status === 403) return scopeHint(operation);
-		if (response.status === 404 && /^export the list/.test(operation)) return 'SendGrid does not know this list or segment (any more): pick it again.';
+		if (response.status === 404 && /^(export the list|find the list)/.test(operation)) return 'SendGrid does not know this list or segment (any more): pick it again.';
 		const messages = errorMessages(response.body);
 		if (response.status === 400 && messages.length > 0) return `SendGrid says: ${messages.join('; ')}.`;
 		return undefined;
@@ -941,16 +1019,60 @@ export const sendgrid: Platform = {
 			const records = await downloadExport(api, url);
 			const members: Member[] = [];
 			for (const record of records) {
-				const email = field(record, 'email');
-				const contactId = field(record, 'contact_id', 'id');
-				// Contacts known only by phone or external ID have no address to verify.
-				if (!email || !contactId) continue;
-				const status: MemberStatus = unsubscribed ? (unsubscribed.has(email.toLowerCase()) ? 'unsubscribed' : 'subscribed') : 'unknown';
+				const email = field(record, 'email')?.toLowerCase();
+				const status: MemberStatus = unsubscribed && email ? (unsubscribed.has(email) ? 'unsubscribed' : 'subscribed') : 'unknown';
 				if (wanted && !wanted.has(status)) continue;
-				members.push({ email, contactId, listId, platform: 'sendgrid', status, raw: record });
+				const member = memberFrom(record, listId, status);
+				if (member) members.push(member);
 			}
 			for (const page of chunks(members, MEMBER_PAGE_SIZE)) yield page;
 		}
+	},
+
+	async newMembers(api, listId, query) {
+		const since = typeof query.since === 'string' ? Date.parse(query.since) : NaN;
+		if (Number.isNaN(since)) throw new RangeError(`SendGrid: "${String(query.since)}" is not an ISO 8601 time to read new members since.`);
+		// The first poll of a list makes sure it exists; a search of a deleted list would just find nobody.
+		if (query.cursor !== foundCursor(listId)) await findList(api, listId);
+		const operation = 'search the list’s new contacts';
+		const segment = listId.startsWith(SEGMENT_PREFIX);
+		const id = segment ? listId.slice(SEGMENT_PREFIX.length) : listId;
+		// `created_at`, not `updated_at`: every change to a contact moves `updated_at` (our own Tag action
+		// writes a field), which would bring old members back as new long after the caller forgot them.
+		// The SGQL DateTime literal has whole seconds: the search starts at the second `since` falls in
+		// (a little early; the caller drops whom it has seen). The search is eventually consistent: a
+		// contact is searchable some time after it is created, which the caller's look-back covers.
+		const from = Math.floor(since / 1000) * 1000;
+		const literal = new Date(from).toISOString().replace(/\.\d{3}Z$/, 'Z');
+		const request: ApiRequest = {
+			method: 'POST',
+			path: '/v3/marketing/contacts/search',
+			body: { query: `CONTAINS(${segment ? 'segment_ids' : 'list_ids'}, ${sgqlString(id)}) AND created_at >= ${sgqlString(literal)}` },
+		};
+		const body = await api.request(operation, request);
+		if (!isObject(body) || !Array.isArray(body.result) || typeof body.contact_count !== 'number') throw api.malformed(operation, request, 'no "result" list and "contact_count"');
+		const found = body.result.filter(isObject);
+		let records = found.map(asExportRecord);
+		let source = request;
+		if (body.contact_count > found.length) {
+			// The search returns its first 50 only, in no documented order: the export has every member.
+			records = [];
+			for (const url of await exportContacts(api, listId)) records.push(...(await downloadExport(api, url)));
+			source = { method: 'POST', path: '/v3/marketing/contacts/exports' };
+		}
+		return { members: createdSince(records, listId, from, api, operation, source), cursor: foundCursor(listId) };
+	},
+
+	async recentMembers(api, listId, limit) {
+		if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`SendGrid: ${limit} is not a number of members to read; give a whole number.`);
+		if (limit === 0) return [];
+		// One request: "Up to 50 of the most recent contacts uploaded or attached to a list" (a segment's
+		// `contacts_sample` is "a subset" of its contacts); newest first by creation, as newMembers dates them.
+		const list = await findList(api, listId);
+		const sample = list.contact_sample ?? list.contacts_sample;
+		const contacts = (Array.isArray(sample) ? sample : [sample]).filter(isObject);
+		const members = createdSince(contacts.map(asExportRecord), listId, -Infinity, api, 'find the list', { method: 'GET', path: `/v3/marketing/lists/${encodeURIComponent(listId)}` });
+		return members.reverse().slice(0, Math.min(limit, SEARCH_RESULTS));
 	},
 
 	async unsubscribe(api, _listId, contacts) {

@@ -13,7 +13,13 @@
 //   them by field ID, refuses an unknown field ID or a bad address up front (400 naming contacts[i]),
 //   and its upsert job runs at a poll: it changes only the fields sent, finds contacts by email, and
 //   creates a contact for an unknown address (as SendGrid does); addresses in `upsertErrors` end the
-//   job "errored" and are left unchanged.
+//   job "errored" and are left unchanged;
+// - POST /v3/marketing/contacts/search understands the SGQL the adapter writes (terms joined by AND:
+//   CONTAINS(list_ids|segment_ids, '…'), created_at|updated_at compared with a DateTime literal in the
+//   reference's format YYYY-MM-DDTHH:mm:SSZ, email = '…'), answers 400 for anything else, returns the
+//   first 50 matches in contact ID order (SendGrid documents none) with the full contact_count, and
+//   finds a contact only `searchLagMs` after it was created (SendGrid's search is eventually consistent);
+// - a list's contact_sample holds the 50 contacts most recently added to it, newest first.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,6 +65,8 @@ export interface SendGridFakeSeed {
 	forbid?: Array<'read' | 'export' | 'unsubscribe' | 'delete' | 'write'>;
 	/** Custom field definitions; by default one per custom field the contacts hold (Text or Number). */
 	customFields?: FakeFieldDefinition[];
+	/** How long after its creation a contact becomes searchable (default 0). */
+	searchLagMs?: number;
 }
 
 interface ExportJob {
@@ -108,6 +116,11 @@ export interface SendGridFakeState {
 	upsertErrors: Map<string, string>;
 	pendingPolls: number;
 	forbid: Set<string>;
+	/** Milliseconds since the epoch as the fake sees it for new contacts and the search (tests move it). */
+	now: number;
+	searchLagMs: number;
+	/** `${listId} ${contactId}` -> the order it was added to the list (higher is later). */
+	added: Map<string, number>;
 }
 
 export interface FakeRequest {
@@ -123,6 +136,8 @@ export interface SendGridFake {
 	url: string;
 	state: SendGridFakeState;
 	requests: FakeRequest[];
+	/** Creates a contact on these lists at `state.now`, as a sign-up form would. */
+	addContact(listIds: string[], fields: { email: string } & Partial<FakeContact>): FakeContact;
 	close(): Promise<void>;
 }
 
@@ -253,7 +268,15 @@ export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()):
 		upsertErrors: new Map(),
 		pendingPolls: seed.pendingPolls ?? 0,
 		forbid: new Set(seed.forbid ?? []),
+		now: Date.now(),
+		searchLagMs: seed.searchLagMs ?? 0,
+		added: new Map(),
 	};
+	let additions = 0;
+	const attach = (listId: string, contactId: string) => {
+		if (!state.added.has(`${listId} ${contactId}`)) state.added.set(`${listId} ${contactId}`, ++additions);
+	};
+	for (const c of state.contacts.values()) for (const listId of c.list_ids) attach(listId, c.id);
 	const requests: FakeRequest[] = [];
 	let base = '';
 
@@ -481,6 +504,7 @@ export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()):
 				if (field) contact.custom_fields[field.name] = value as string | number;
 			}
 			for (const list of job.listIds) if (!contact.list_ids.includes(list)) contact.list_ids.push(list);
+			for (const list of job.listIds) attach(list, contact.id);
 			contact.updated_at = at;
 		}
 		job.results = counts;
@@ -500,6 +524,82 @@ export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()):
 				: {},
 			started_at: job.started,
 			...(job.finished ? { finished_at: job.finished } : {}),
+		});
+	}
+
+	/** One SGQL term of the subset the fake understands, as a test on a contact; undefined when not understood. */
+	function sgqlTerm(term: string): ((c: FakeContact) => boolean) | undefined {
+		const literal = "'((?:[^'\\\\]|\\\\.)*)'";
+		const unquote = (value: string) => value.replace(/\\(.)/g, '$1');
+		const contains = new RegExp(`^CONTAINS\\((list_ids|segment_ids),\\s*${literal}\\)$`, 'i').exec(term);
+		if (contains) {
+			const id = unquote(contains[2]);
+			return (c) => (contains[1].toLowerCase() === 'list_ids' ? c.list_ids : c.segment_ids).includes(id);
+		}
+		const time = new RegExp(`^(created_at|updated_at)\\s*(>=|<=|>|<|=)\\s*${literal}$`, 'i').exec(term);
+		if (time && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(time[3])) {
+			const bound = Date.parse(time[3]);
+			const compare = { '>=': (a: number) => a >= bound, '<=': (a: number) => a <= bound, '>': (a: number) => a > bound, '<': (a: number) => a < bound, '=': (a: number) => a === bound }[time[2]];
+			return (c) => (compare ? compare(Date.parse(time[1].toLowerCase() === 'created_at' ? c.created_at : c.updated_at)) : false);
+		}
+		const email = new RegExp(`^email\\s*=\\s*${literal}$`, 'i').exec(term);
+		if (email) return (c) => c.email === unquote(email[1]);
+		return undefined;
+	}
+
+	function search(response: ServerResponse, body: unknown) {
+		if (forbidden(response, 'read')) return;
+		const query = ((body ?? {}) as { query?: unknown }).query;
+		if (typeof query !== 'string' || query.trim() === '') return send(response, 400, errors('query is required', 'query'));
+		const tests: Array<(c: FakeContact) => boolean> = [];
+		for (const term of query.trim().split(/\s+AND\s+/i)) {
+			const test = sgqlTerm(term.trim());
+			if (!test) return send(response, 400, errors(`invalid SGQL near "${term.trim()}"`, 'query'));
+			tests.push(test);
+		}
+		const indexed = [...state.contacts.values()].filter((c) => Date.parse(c.created_at) + state.searchLagMs <= state.now);
+		const matched = indexed.filter((c) => tests.every((test) => test(c))).sort((a, b) => a.id.localeCompare(b.id));
+		send(response, 200, { result: matched.slice(0, 50).map(publicContact), contact_count: matched.length, _metadata: { self: `${base}/v3/marketing/contacts/search` } });
+	}
+
+	function sampleOf(listId: string): FakeContact[] {
+		return [...state.contacts.values()]
+			.filter((c) => c.list_ids.includes(listId))
+			.sort((a, b) => (state.added.get(`${listId} ${b.id}`) ?? 0) - (state.added.get(`${listId} ${a.id}`) ?? 0))
+			.slice(0, 50);
+	}
+
+	function list(response: ServerResponse, id: string, query: URLSearchParams) {
+		if (forbidden(response, 'read')) return;
+		const found = state.lists.get(id);
+		if (!found) return send(response, 404, errors(`list ${id} not found`));
+		send(response, 200, {
+			id: found.id,
+			name: found.name,
+			contact_count: [...state.contacts.values()].filter((c) => c.list_ids.includes(id)).length,
+			_metadata: { self: `${base}/v3/marketing/lists/${id}` },
+			...(query.get('contact_sample') === 'true' ? { contact_sample: sampleOf(id).map(publicContact) } : {}),
+		});
+	}
+
+	function segment(response: ServerResponse, id: string, query: URLSearchParams) {
+		if (forbidden(response, 'read')) return;
+		const found = state.segments.get(id);
+		if (!found) return send(response, 404, errors(`segment ${id} not found`));
+		const contacts = [...state.contacts.values()].filter((c) => c.segment_ids.includes(id));
+		send(response, 200, {
+			id: found.id,
+			name: found.name,
+			query_dsl: `SELECT contact_id, updated_at FROM contact_data WHERE CONTAINS(segment_ids, '${id}')`,
+			contacts_count: contacts.length,
+			contacts_sample: query.get('contacts_sample') === 'false' ? [] : contacts.slice(0, 50).map(publicContact),
+			created_at: '2024-01-01T00:00:00Z',
+			updated_at: '2024-01-01T00:00:00Z',
+			sample_updated_at: '2024-01-01T00:00:00Z',
+			next_sample_update: '2024-01-01T01:00:00Z',
+			parent_list_ids: [],
+			query_version: '2',
+			status: { query_validation: 'VALID' },
 		});
 	}
 
@@ -550,6 +650,11 @@ export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()):
 		if (route === 'GET /v3/marketing/segments/2.0') return segments(response);
 		if (route === 'POST /v3/marketing/contacts/exports') return createExport(response, body);
 		if (route === 'POST /v3/marketing/contacts/search/emails') return searchEmails(response, body);
+		if (route === 'POST /v3/marketing/contacts/search') return search(response, body);
+		const oneList = /^GET \/v3\/marketing\/lists\/([^/]+)$/.exec(route);
+		if (oneList) return list(response, decodeURIComponent(oneList[1]), url.searchParams);
+		const oneSegment = /^GET \/v3\/marketing\/segments\/2\.0\/([^/]+)$/.exec(route);
+		if (oneSegment) return segment(response, decodeURIComponent(oneSegment[1]), url.searchParams);
 		if (route === 'POST /v3/marketing/contacts/batch') return batch(response, body);
 		if (route === 'DELETE /v3/marketing/contacts') return deleteContacts(response, url.searchParams);
 		if (route === 'PUT /v3/marketing/contacts') return upsert(response, body);
@@ -573,6 +678,13 @@ export async function startFakeSendGrid(seed: SendGridFakeSeed = defaultSeed()):
 		url: base,
 		state,
 		requests,
+		addContact(listIds, fields) {
+			const at = new Date(state.now).toISOString();
+			const contact: FakeContact = { id: randomUUID(), first_name: '', last_name: '', city: '', phone_number: '', segment_ids: [], custom_fields: {}, created_at: at, updated_at: at, ...fields, list_ids: [...listIds] };
+			state.contacts.set(contact.id, contact);
+			for (const listId of listIds) attach(listId, contact.id);
+			return contact;
+		},
 		close: () =>
 			new Promise<void>((resolve, reject) => {
 				server.close((error) => (error ? reject(error) : resolve()));

@@ -93,7 +93,8 @@ describe('SendGrid: platform definition and credential', () => {
 			deleteKind: 'permanent',
 			permanentDelete: false,
 			tag: true,
-			newMemberPolling: false,
+			// Contacts created since, by contact search (test/platforms/sendgridNewMembers.test.ts).
+			newMemberPolling: true,
 		});
 		expect(sendgrid.limits).toMatchObject({ unsubscribeBatch: 1000, deleteBatch: 100 });
 		expect(sendgrid.credentials[0].name).toBe(new ListHygieneSendGridApi().name);
