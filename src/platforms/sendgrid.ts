@@ -354,14 +354,14 @@ function createdAt(record: Json): string | undefined {
 /** An SGQL string literal (the reference: quotes and backslashes escaped with a backslash). */
 const sgqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-/** The list (or segment) the trigger watches, read once so that a deleted one says so (a search just finds nobody). */
-async function findList(api: ApiClient, listId: string): Promise<Json> {
+/** The list (or segment) the trigger watches, so that a deleted one says so (a search just finds nobody); with its sample when asked. */
+async function findList(api: ApiClient, listId: string, sample: boolean): Promise<Json> {
 	const operation = 'find the list';
 	const segment = listId.startsWith(SEGMENT_PREFIX);
 	const id = encodeURIComponent(segment ? listId.slice(SEGMENT_PREFIX.length) : listId);
 	const request: ApiRequest = segment
-		? { method: 'GET', path: `/v3/marketing/segments/2.0/${id}`, query: { contacts_sample: true } }
-		: { method: 'GET', path: `/v3/marketing/lists/${id}`, query: { contact_sample: true } };
+		? { method: 'GET', path: `/v3/marketing/segments/2.0/${id}`, query: { contacts_sample: sample } }
+		: { method: 'GET', path: `/v3/marketing/lists/${id}`, query: { contact_sample: sample } };
 	const body = await api.request(operation, request);
 	if (!isObject(body) || !text(body.id)) throw api.malformed(operation, request, 'no list ID');
 	return body;
@@ -1033,7 +1033,7 @@ export const sendgrid: SendGridPlatform = {
 		const since = typeof query.since === 'string' ? Date.parse(query.since) : NaN;
 		if (Number.isNaN(since)) throw new RangeError(`SendGrid: "${String(query.since)}" is not an ISO 8601 time to read new members since.`);
 		// The first poll of a list makes sure it exists; a search of a deleted list would just find nobody.
-		if (query.cursor !== foundCursor(listId)) await findList(api, listId);
+		if (query.cursor !== foundCursor(listId)) await findList(api, listId, false);
 		const operation = 'search the list’s new contacts';
 		const segment = listId.startsWith(SEGMENT_PREFIX);
 		const id = segment ? listId.slice(SEGMENT_PREFIX.length) : listId;
@@ -1068,7 +1068,7 @@ export const sendgrid: SendGridPlatform = {
 		if (limit === 0) return [];
 		// One request: "Up to 50 of the most recent contacts uploaded or attached to a list" (a segment's
 		// `contacts_sample` is "a subset" of its contacts); newest first by creation, as newMembers dates them.
-		const list = await findList(api, listId);
+		const list = await findList(api, listId, true);
 		const sample = list.contact_sample ?? list.contacts_sample;
 		const contacts = (Array.isArray(sample) ? sample : [sample]).filter(isObject);
 		const members = createdSince(contacts.map(asExportRecord), listId, -Infinity, api, 'find the list', { method: 'GET', path: `/v3/marketing/lists/${encodeURIComponent(listId)}` });

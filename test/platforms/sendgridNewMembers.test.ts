@@ -88,7 +88,7 @@ describe('SendGrid new members (nock)', () => {
 	it('first poll: finds the list, then searches it for contacts created since the second `since` falls in; oldest first, in members()’ shape', async () => {
 		nock(API)
 			.get(`/v3/marketing/lists/${LIST}`)
-			.query({ contact_sample: 'true' })
+			.query({ contact_sample: 'false' })
 			.reply(200, { id: LIST, name: 'Newsletter', contact_count: 3, _metadata: { self: 'x' } }, JSON_TYPE)
 			.post('/v3/marketing/contacts/search', searchBody('2024-05-06T07:08:09Z'))
 			// In no order; one created in the same second as `since`, a little before it: kept.
@@ -158,7 +158,7 @@ describe('SendGrid new members (nock)', () => {
 	it('watches a segment through its own ID field and endpoint', async () => {
 		nock(API)
 			.get(`/v3/marketing/segments/2.0/${SEGMENT}`)
-			.query({ contacts_sample: 'true' })
+			.query({ contacts_sample: 'false' })
 			.reply(200, { id: SEGMENT, name: 'Engaged', contacts_count: 1, contacts_sample: [] }, JSON_TYPE)
 			.post('/v3/marketing/contacts/search', searchBody('2024-05-06T07:08:09Z', 'segment_ids', SEGMENT))
 			.reply(200, { result: [found(1, '2024-05-06T08:00:00Z', { segment_ids: [SEGMENT] })], contact_count: 1 }, JSON_TYPE);
