@@ -200,6 +200,66 @@ async function findByEmail(api: ApiClient, operation: string, email: string, inc
 	return matches.find((c) => !c.deleted_at) ?? matches[0];
 }
 
+function checkListId(listId: string): void {
+	if (!listId || /[,/?#]/.test(listId)) throw new Error(`Constant Contact: “${listId}” is not a list ID: pick the list again.`);
+}
+
+/** A contact of the list as a member item: the same for every read. */
+function toMember(contact: CcContact & { contact_id: string }, listId: string): Member {
+	return { email: contact.email_address?.address ?? '', contactId: contact.contact_id, listId, platform: 'constantcontact', status: memberStatus(contact), raw: contact };
+}
+
+/**
+ * The list's contacts (GET /contacts?lists=, 500 a page, not deleted ones unless `filter` says a
+ * status), page by page through Constant Contact's `next` links, which carry the filter along.
+ */
+function contactPages(api: ApiClient, operation: string, listId: string, filter: Record<string, string>): AsyncGenerator<Member[]> {
+	return paginate<Member>(async (cursor) => {
+		const request: ApiRequest = cursor ? { method: 'GET', path: cursor } : { method: 'GET', path: '/contacts', query: { lists: listId, limit: MEMBER_PAGE, ...filter } };
+		const body = await api.request(operation, request);
+		if (!isObject(body) || !Array.isArray(body.contacts)) throw api.malformed(operation, request, 'no "contacts" array');
+		const items = body.contacts.filter((c): c is CcContact & { contact_id: string } => isObject(c) && typeof c.contact_id === 'string').map((c) => toMember(c, listId));
+		return { items, next: nextPath(body) };
+	});
+}
+
+// New members. Constant Contact records no time at which a contact joined a list, and GET /contacts
+// has no sort. `created_after` would miss an existing contact added to the list; a contact's
+// `updated_at` changes when its list memberships do ("The last updated date of a contact will change
+// if any of its details have been updated or its contact list membership has changed": Constant
+// Contact's guide to synchronising contacts), so `lists` with `updated_after` finds every new
+// member, in one request when nobody changed. Its price: a member whose details change (a new
+// name, a tag) comes again, and its `updated_at` is all there is to tell when it joined, so that is
+// `joinedAt` (`raw.created_at` tells a contact new to the account). An unsubscribe does not bring it
+// again: Constant Contact removes an unsubscribed contact from its lists.
+
+/** How far back the sample looks for recently updated members before reading the whole list. */
+const RECENT_WINDOW_DAYS = [1, 30, 365];
+
+/** The member with `joinedAt`: its last update (or, without one, its creation). */
+function withJoinedAt(member: Member): Member {
+	const contact = member.raw as CcContact;
+	const time = Date.parse(String(contact.updated_at ?? contact.created_at ?? ''));
+	return Number.isNaN(time) ? member : { ...member, joinedAt: new Date(time).toISOString() };
+}
+
+/** Oldest first: Constant Contact's own order is not by time. */
+function byJoinTime(members: Member[]): Member[] {
+	const time = (m: Member) => (m.joinedAt ? Date.parse(m.joinedAt) : 0);
+	return members.sort((a, b) => time(a) - time(b));
+}
+
+/**
+ * `updated_after` for a poll from `since`: the filter says "after", so it is asked from a second
+ * earlier, which may bring a member of the previous poll again (the caller drops it) but never
+ * loses one who joined at `since` itself.
+ */
+function updatedAfter(since: string): string {
+	const time = Date.parse(since);
+	if (Number.isNaN(time)) throw new RangeError(`${PLATFORM}: “${since}” is not an ISO 8601 time (such as 2024-05-01T12:00:00Z) to read new members from.`);
+	return new Date(Math.max(0, time - 1000)).toISOString();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writing
 
@@ -735,7 +795,7 @@ export const constantcontact: Platform = {
 		permanentDelete: false,
 		// Tags: found or created by name, written by the contacts_taggings_add activity.
 		tag: true,
-		// GET /contacts takes lists + created_after.
+		// GET /contacts takes lists + updated_after (see newMembers: a list join updates the contact).
 		newMemberPolling: true,
 	},
 	limits: {
@@ -796,29 +856,36 @@ export const constantcontact: Platform = {
 		const wanted = query.status && query.status.length > 0 ? new Set(query.status) : undefined;
 		const statuses = wanted ? [...new Set([...wanted].flatMap((s) => STATUS_QUERY[s]))] : [];
 		return (async function* () {
-			if (!listId || /[,/?#]/.test(listId)) throw new Error(`Constant Contact: “${listId}” is not a list ID: pick the list again.`);
+			checkListId(listId);
 			// Nothing in Constant Contact has the states asked for.
 			if (wanted && statuses.length === 0) return;
-			yield* paginate<Member>(async (cursor) => {
-				const request: ApiRequest = cursor
-					? { method: 'GET', path: cursor }
-					: { method: 'GET', path: '/contacts', query: { lists: listId, limit: MEMBER_PAGE, ...(wanted ? { status: statuses.join(',') } : {}) } };
-				const body = await api.request(operation, request);
-				if (!isObject(body) || !Array.isArray(body.contacts)) throw api.malformed(operation, request, 'no "contacts" array');
-				const items = body.contacts
-					.filter((c): c is CcContact => isObject(c) && typeof c.contact_id === 'string')
-					.map((c): Member => ({
-						email: c.email_address?.address ?? '',
-						contactId: String(c.contact_id),
-						listId,
-						platform: 'constantcontact',
-						status: memberStatus(c),
-						raw: c,
-					}))
-					.filter((m) => !wanted || wanted.has(m.status));
-				return { items, next: nextPath(body) };
-			});
+			for await (const page of contactPages(api, operation, listId, wanted ? { status: statuses.join(',') } : {})) {
+				const items = page.filter((m) => !wanted || wanted.has(m.status));
+				if (items.length > 0) yield items;
+			}
 		})();
+	},
+
+	async newMembers(api, listId, query) {
+		checkListId(listId);
+		const members: Member[] = [];
+		for await (const page of contactPages(api, 'read new list members', listId, { updated_after: updatedAfter(query.since) })) members.push(...page.map(withJoinedAt));
+		return { members: byJoinTime(members) };
+	},
+
+	async recentMembers(api, listId, limit) {
+		checkListId(listId);
+		if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`${PLATFORM}: the number of recent members must be a whole number of at least 1, not ${limit}.`);
+		// GET /contacts has no sort: the newest are found by reading the contacts updated in a recent
+		// window, widened until it holds enough (one request for a list with recent sign-ups).
+		const now = Date.now();
+		for (const days of [...RECENT_WINDOW_DAYS, undefined]) {
+			const filter: Record<string, string> = days === undefined ? {} : { updated_after: new Date(now - days * 86_400_000).toISOString() };
+			const members: Member[] = [];
+			for await (const page of contactPages(api, 'read recent list members', listId, filter)) members.push(...page.map(withJoinedAt));
+			if (members.length >= limit || days === undefined) return byJoinTime(members).reverse().slice(0, limit);
+		}
+		return [];
 	},
 
 	unsubscribe,

@@ -6,6 +6,8 @@
 // soft-deletes (deleted_at); a PUT revives a deleted contact. Tags (/contact_tags) have unique names
 // regardless of letter case (a duplicate answers 409); contacts_taggings_add is an activity like
 // contact_delete that adds tag IDs to the contacts' taggings and changes nothing else of them.
+// GET /contacts filters on created_/updated_ after and before; POST /contacts/sign_up_form creates a
+// contact or adds an existing one to lists, "now", so a later read by updated_after finds it.
 // Where Constant Contact's behaviour is not documented the fake picks one: tagging a deleted contact
 // tags it and leaves it deleted; an unknown contact ID is reported in activity_errors as not found.
 import { randomUUID } from 'node:crypto';
@@ -208,6 +210,15 @@ const SUBRESOURCES = ['custom_fields', 'list_memberships', 'phone_numbers', 'str
 const INCLUDABLE = new Set(['custom_fields', 'list_memberships', 'phone_numbers', 'street_addresses', 'taggings', 'notes']);
 const MAILABLE = new Set(['explicit', 'implicit']);
 
+/** GET /contacts time filters: query parameter, contact field, and "after" (else "before"). */
+const TIME_FILTERS = [
+	['created_after', 'created_at', true],
+	['created_before', 'created_at', false],
+	['updated_after', 'updated_at', true],
+	['updated_before', 'updated_at', false],
+] as const;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
 type PageKind = 'contacts' | 'lists' | 'tags';
 const PAGE_PATHS: Record<PageKind, string> = { contacts: 'contacts', lists: 'contact_lists', tags: 'contact_tags' };
 
@@ -402,12 +413,65 @@ export async function startFakeConstantContact(seed: FakeCcSeed = {}): Promise<F
 			const tags = (effective.get('tags') ?? '').split(',').filter(Boolean).map((t) => t.toLowerCase());
 			const include = new Set((effective.get('include') ?? '').split(',').filter((i) => INCLUDABLE.has(i)));
 			if (lists.some((l) => !state.lists.some((list) => list.list_id === l))) return send(res, 404, apiError('contacts.api.not_found', 'The requested list was not found.'));
+			// created_/updated_ after and before: strictly, as the description words them.
+			const bounds: Array<{ field: 'created_at' | 'updated_at'; after: boolean; time: number }> = [];
+			for (const [parameter, field, after] of TIME_FILTERS) {
+				const value = effective.get(parameter);
+				if (value === null) continue;
+				const time = Date.parse(value);
+				if (!ISO_DATE_TIME.test(value) || Number.isNaN(time)) return send(res, 400, apiError('contacts.api.validation.error', `${parameter} must be an ISO-8601 date-time.`));
+				bounds.push({ field, after, time });
+			}
+			const inTime = (c: FakeCcContact) =>
+				bounds.every(({ field, after, time }) => {
+					const at = Date.parse(c[field] ?? '');
+					return !Number.isNaN(at) && (after ? at > time : at < time);
+				});
 			const found = [...state.contacts.values()]
-				.filter((c) => inList(c, lists) && hasStatus(c, statuses))
+				.filter((c) => inList(c, lists) && hasStatus(c, statuses) && inTime(c))
 				.filter((c) => email === undefined || c.email_address?.address.toLowerCase() === email)
 				.filter((c) => tags.length === 0 || tags.some((t) => c.taggings?.some((own) => own.toLowerCase() === t)))
 				.map((c) => view(c, include));
 			return page('contacts', query, found, 500, res, (items, next) => ({ contacts: items, ...(next ? { _links: { next: { href: next } } } : {}) }));
+		}
+
+		if (method === 'POST' && path === '/contacts/sign_up_form') {
+			const input = (body ?? {}) as Partial<Record<'email_address' | 'first_name' | 'last_name' | 'job_title' | 'company_name', unknown>> & { list_memberships?: unknown };
+			const lists = input.list_memberships;
+			if (!Array.isArray(lists) || lists.length < 1 || lists.length > 50 || !lists.every((l) => typeof l === 'string')) {
+				return send(res, 400, apiError('contacts.api.validation.error', 'list_memberships must hold 1 to 50 list IDs.'));
+			}
+			const unknown = (lists as string[]).find((l) => !state.lists.some((list) => list.list_id === l));
+			if (unknown) return send(res, 404, apiError('contacts.api.not_found', `List ${unknown} was not found.`));
+			const email = typeof input.email_address === 'string' ? input.email_address.trim() : '';
+			if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return send(res, 400, apiError('contacts.api.validation.error', 'email_address must be a valid email address (this fake has no SMS contacts).'));
+			const at = now();
+			const names: Partial<FakeCcContact> = {};
+			for (const key of ['first_name', 'last_name', 'job_title', 'company_name'] as const) if (typeof input[key] === 'string') names[key] = input[key] as string;
+			const existing = [...state.contacts.values()].find((c) => c.email_address?.address.toLowerCase() === email.toLowerCase());
+			if (existing) {
+				// A partial update: lists are appended; the contact is restored and opted in explicitly.
+				Object.assign(existing, names);
+				existing.list_memberships = [...new Set([...(existing.list_memberships ?? []), ...(lists as string[])])];
+				existing.email_address = { ...existing.email_address!, permission_to_send: 'explicit', updated_at: at };
+				delete existing.deleted_at;
+				existing.update_source = 'Contact';
+				existing.updated_at = at;
+				return send(res, 200, { contact_id: existing.contact_id, action: 'updated' });
+			}
+			// A new contact, opted in explicitly (the account's Confirmed Opt-in setting is off).
+			const contact: FakeCcContact = {
+				contact_id: randomUUID(),
+				email_address: { address: email, permission_to_send: 'explicit', created_at: at, updated_at: at, opt_in_source: 'Contact', opt_in_date: at, confirm_status: 'off' },
+				...names,
+				create_source: 'Contact',
+				update_source: 'Contact',
+				created_at: at,
+				updated_at: at,
+				list_memberships: [...new Set(lists as string[])],
+			};
+			state.contacts.set(contact.contact_id, contact);
+			return send(res, 201, { contact_id: contact.contact_id, action: 'created' });
 		}
 
 		const contactMatch = /^\/contacts\/([^/]+)$/.exec(path);
