@@ -673,8 +673,8 @@ export function createMailchimp(options: MailchimpOptions = {}): MailchimpPlatfo
 		// `timestamp_opt`, so an idle poll is one request. Mailchimp has no filter on the sign-up time
 		// and `since_last_changed` would also bring every member whose details changed. The opt-in
 		// time is what makes a member: a double opt-in member comes once they confirm, and one who opts
-		// in again comes again. Members Mailchimp gives no opt-in time (added as unsubscribed or
-		// transactional) are not new subscribers and do not come.
+		// in again comes again; a member without an opt-in time (one who never opted in) does not come.
+		// Should an import carry opt-in times from the past, those members are not new to this filter.
 		async newMembers(api, listId, query) {
 			const members: Member[] = [];
 			const seen = new Set<string>();
