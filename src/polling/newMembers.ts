@@ -13,6 +13,9 @@ import type { Member, Platform } from '../platforms/types';
 /** How far before the watermark each poll looks again (and how long emitted IDs are remembered). */
 export const LOOKBACK_MS = 10 * 60_000;
 
+/** Seen IDs are kept this much longer than the window, for platforms whose time filters round down. */
+const FORGET_MARGIN_MS = 60_000;
+
 export interface NewMemberState {
 	platform: string;
 	listId: string;
@@ -96,8 +99,9 @@ export async function pollNewMembers(
 	if (cursor !== undefined) state.cursor = cursor;
 	else delete state.cursor;
 
-	// Forget what can no longer come back: joined before the next poll's window.
-	const forgetBefore = newest - lookbackMs;
+	// Forget what can no longer come back: joined before the next poll's window, with a minute to
+	// spare for platforms that round the time they are given down (SendGrid to the second).
+	const forgetBefore = newest - lookbackMs - FORGET_MARGIN_MS;
 	for (const [id, joinedAt] of Object.entries(state.seen)) if (timeOf(joinedAt) < forgetBefore) delete state.seen[id];
 
 	emitted.sort((a, b) => (timeOf(a.joinedAt) || 0) - (timeOf(b.joinedAt) || 0));

@@ -137,8 +137,26 @@ describe('pollNewMembers', () => {
 		for (let i = 1; i <= 30; i++) world.join(`m${i}`, i);
 		poll = await pollAt(world, 30, poll.state);
 		expect(poll.ids).toHaveLength(30);
-		// Only the members who joined within the window before the newest one are kept.
-		expect(Object.keys(poll.state.seen).sort()).toEqual(Array.from({ length: 11 }, (_, i) => `m${20 + i}`).sort());
+		// Only the members who joined within the window (and its one-minute margin) before the newest one are kept.
+		expect(Object.keys(poll.state.seen).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `m${19 + i}`).sort());
+	});
+
+	it('does not emit twice a member a platform returns from just before the window (a time filter that rounds down)', async () => {
+		const world = scriptedPlatform();
+		let poll = await pollAt(world, 0, undefined);
+		world.join('edge', 1);
+		poll = await pollAt(world, 1, poll.state);
+		expect(poll.ids).toEqual(['edge']);
+		// Someone joins 10.2 minutes later: 'edge' is now just outside the next poll's window.
+		world.join('later', 11.2);
+		poll = await pollAt(world, 12, poll.state);
+		expect(poll.ids).toEqual(['later']);
+		// A platform that rounds the time it is given down to the minute returns 'edge' once more.
+		const exact = world.platform.newMembers!.bind(world.platform);
+		world.platform.newMembers = (api, listId, query) => exact(api, listId, { ...query, since: new Date(Math.floor(Date.parse(query.since) / 60_000) * 60_000).toISOString() });
+		poll = await pollAt(world, 13, poll.state);
+		expect(world.queries.at(-1)?.since).toBe(at(1).toISOString());
+		expect(poll.ids).toEqual([]);
 	});
 
 	it('starts afresh when the node is pointed at another list or platform', async () => {
