@@ -63,7 +63,7 @@ async function prepare(sandbox) {
 	if (sandbox) {
 		await runtime.importCredentials(n8n, userFolder, sandbox.credential, importOptions);
 		const template = JSON.parse(await readFile(join(examplesDir, TRY_IT_FILE), 'utf8'));
-		workflows.unshift(require('../dist/src/sandbox/index.js').tryItWorkflow(template, sandbox));
+		workflows.unshift(require('../dist/src/sandbox/index.js').sandboxWorkflow(template, sandbox));
 		examples.unshift(TRY_IT_FILE);
 		say(`Imported the credential "${sandbox.credential.name}"`);
 	}

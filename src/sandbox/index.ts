@@ -10,7 +10,7 @@ import { NEWSLETTER_ID, SANDBOX_AUDIENCES, sandboxMailWorld, sandboxZone, SANDBO
 import { startSmtpServer, type SandboxSmtpServer } from './smtp';
 
 export { CUSTOMERS_ID, NEWSLETTER_ID, SANDBOX_AUDIENCES, SANDBOX_DOMAINS, SPARE_MAILBOXES, type ContactKind, type SandboxContact } from './seed';
-export { tryItWorkflow, TRY_IT_WORKFLOW_ID, type WorkflowTemplate } from './workflow';
+export { sandboxWorkflow, TRY_IT_WORKFLOW_ID, type WorkflowTemplate } from './workflow';
 
 /** `npm start`'s base port: the API on it, DNS on the next, SMTP on the one after. */
 export const DEFAULT_SANDBOX_PORT = 5690;
@@ -32,12 +32,13 @@ export interface SandboxOptions {
 	greylistDelayMs?: number;
 }
 
-export interface SandboxCredential {
+/** The n8n credential, as `n8n import:credentials` takes it (a type alias: plain JSON, indexable). */
+export type SandboxCredential = {
 	id: string;
 	name: string;
 	type: 'listHygieneMailchimpApi';
 	data: { apiKey: string; baseUrl: string };
-}
+};
 
 /** The Verify Email node's option names, set to reach the sandbox's DNS and mail servers. */
 export interface SandboxVerifyOptions {

@@ -1,11 +1,11 @@
-// The "Try it" workflow for a running sandbox. examples/try-it-sandbox.json is written for the
-// default ports; this fills in where this sandbox actually is (the Verify Email options) and which
+// A workflow pointed at a running sandbox. examples/try-it-sandbox.json is written for the default
+// ports; this fills in where this sandbox actually is (the Verify Email options) and which
 // credential it made, so `npm start` and the tests import exactly the same workflow.
 
 export const TRY_IT_WORKFLOW_ID = 'LhExampleTryIt01';
 
 const PACKAGE = 'n8n-nodes-list-hygiene';
-const PLATFORM_NODES = [`${PACKAGE}.emailList`, `${PACKAGE}.cleanEmailList`];
+const PLATFORM_NODES = [`${PACKAGE}.emailList`, `${PACKAGE}.emailListTrigger`, `${PACKAGE}.cleanEmailList`];
 const VERIFY_NODE = `${PACKAGE}.verifyEmail`;
 
 /** A workflow as n8n exports it: only what this function reads or writes is typed. */
@@ -17,19 +17,19 @@ export interface WorkflowTemplate {
 	[key: string]: unknown;
 }
 
-export interface TryItTarget {
+export interface SandboxTarget {
 	credential: { id: string; name: string; type: string };
 	verifyOptions: object;
 }
 
 /** A copy of `template` pointed at `sandbox`: its credential on the platform nodes, its servers in Verify Email. */
-export function tryItWorkflow<T extends WorkflowTemplate>(template: T, sandbox: TryItTarget): T {
+export function sandboxWorkflow<T extends WorkflowTemplate>(template: T, sandbox: SandboxTarget): T {
 	const workflow = structuredClone(template);
 	if (!workflow.id || !workflow.versionId) throw new Error(`The workflow "${workflow.name}" needs an "id" and a "versionId" to be imported.`);
 	const verify = workflow.nodes.filter((node) => node.type === VERIFY_NODE);
 	const platform = workflow.nodes.filter((node) => PLATFORM_NODES.includes(node.type));
-	if (verify.length === 0 || platform.length === 0) {
-		throw new Error(`The workflow "${workflow.name}" has no ${verify.length === 0 ? 'Verify Email' : 'Email List or Clean Email List'} node to point at the sandbox.`);
+	if (verify.length === 0 && platform.length === 0) {
+		throw new Error(`The workflow "${workflow.name}" has no Verify Email, Email List or Clean Email List node to point at the sandbox.`);
 	}
 	for (const node of verify) {
 		const options = (node.parameters.options ?? {}) as Record<string, unknown>;
