@@ -106,7 +106,7 @@ export async function sandboxCommand(args: string[], io: CliIo, stopped: () => P
 	try {
 		sandbox = await startSandbox({ host: values.host as string | undefined, port });
 	} catch (error) {
-		if (error instanceof SandboxPortError) throw new CliError(error.message);
+		if (error instanceof SandboxPortError) throw new CliError(`${error.message} Or: list-hygiene sandbox --port <port>.`);
 		throw error;
 	}
 	// The other commands read credentials from a file: one only we can read, gone when we stop.

@@ -144,7 +144,7 @@ async function onPort<T>(what: string, host: string, port: number, start: () => 
 		if (code === 'EADDRINUSE' || code === 'EACCES') {
 			throw new SandboxPortError(
 				`The sandbox cannot listen on ${host} port ${port} for ${what}: ${code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'}. ` +
-					`Choose another base port with ${SANDBOX_PORT_ENV}=<port> (or --port); the sandbox uses it and the next two.`,
+					`Choose another base port with ${SANDBOX_PORT_ENV}=<port>; the sandbox uses it and the next two.`,
 			);
 		}
 		throw error;

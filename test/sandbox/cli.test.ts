@@ -123,7 +123,7 @@ describe('list-hygiene sandbox', () => {
 			expect(stdout).toBe('');
 			expect(stderr).toBe(
 				`list-hygiene: The sandbox cannot listen on 127.0.0.1 port ${port} for the Mailchimp API: the port is in use. ` +
-					'Choose another base port with LIST_HYGIENE_SANDBOX_PORT=<port> (or --port); the sandbox uses it and the next two.\n',
+					'Choose another base port with LIST_HYGIENE_SANDBOX_PORT=<port>; the sandbox uses it and the next two. Or: list-hygiene sandbox --port <port>.\n',
 			);
 			const env = await shell(`LIST_HYGIENE_SANDBOX_PORT=http list-hygiene sandbox`);
 			expect(env).toMatchObject({ code: 2, stderr: 'list-hygiene: LIST_HYGIENE_SANDBOX_PORT must be a port number from 1 to 65533 (0 for free ports), not "http".\n' });
