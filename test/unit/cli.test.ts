@@ -128,7 +128,7 @@ describe('list-hygiene verify', () => {
 			[['verify', '--timeout-ms', 'soon'], 2, 'list-hygiene: --timeout-ms must be a whole number greater than 0, not "soon".'],
 			[['verify', '--dns-server', 'dns.example'], 2, 'list-hygiene: --dns-server: DNS server "dns.example" is not an IP address'],
 			[['verify', 'a.csv', 'b.csv'], 2, 'list-hygiene: verify takes one FILE (or - for stdin); got 2: a.csv b.csv.'],
-			[['frobnicate'], 2, 'list-hygiene: unknown command "frobnicate". Commands: verify, lists, members, unsubscribe, delete, clean.'],
+			[['frobnicate'], 2, 'list-hygiene: unknown command "frobnicate". Commands: verify, lists, members, unsubscribe, delete, clean, sandbox.'],
 		])('%j', async (args, exitCode, message) => {
 			const { code, stdout, stderr } = await cli(args as string[]);
 			expect(code).toBe(exitCode);
