@@ -2,7 +2,7 @@
 // seeded with the sandbox audiences, an authoritative DNS server for the sandbox domains and one
 // SMTP server behind all of their mail hosts, on loopback and high ports, no root needed.
 // `npm start` serves it next to n8n; `list-hygiene sandbox` serves it for the command line.
-import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
+import { isIP } from 'node:net';
 
 import { startDnsServer, type SandboxDnsServer } from './dns';
 import { fakeSubscriberHash, startFakeMailchimp, type FakeMailchimp, type FakeMailchimpMember } from './mailchimp';
@@ -10,7 +10,7 @@ import { NEWSLETTER_ID, SANDBOX_AUDIENCES, sandboxMailWorld, sandboxZone, SANDBO
 import { startSmtpServer, type SandboxSmtpServer } from './smtp';
 
 export { CUSTOMERS_ID, NEWSLETTER_ID, SANDBOX_AUDIENCES, SANDBOX_DOMAINS, SPARE_MAILBOXES, type ContactKind, type SandboxContact } from './seed';
-export { sandboxWorkflow, TRY_IT_WORKFLOW_ID, type WorkflowTemplate } from './workflow';
+export { ARRIVAL_WORKFLOW_ID, ARRIVAL_WORKFLOW_NAME, sandboxWorkflow, TRY_IT_WORKFLOW_ID, type SandboxCopy, type WorkflowTemplate } from './workflow';
 
 /** `npm start`'s base port: the API on it, DNS on the next, SMTP on the one after. */
 export const DEFAULT_SANDBOX_PORT = 5690;
@@ -100,41 +100,6 @@ function reachable(host: string): string {
 
 const urlHost = (host: string) => (isIP(host) === 6 ? `[${host}]` : host);
 
-/**
- * Forwards `host:port` to the fake Mailchimp, which listens on a free loopback port of its own:
- * the credential then names a port that stays the same from one start to the next.
- */
-async function forwarder(host: string, port: number, target: number): Promise<{ port: number; close(): Promise<void> }> {
-	const sockets = new Set<Socket>();
-	const server: Server = createServer((socket) => {
-		const upstream = connect(target, '127.0.0.1');
-		for (const end of [socket, upstream]) {
-			sockets.add(end);
-			end.on('close', () => sockets.delete(end));
-			end.on('error', () => {
-				socket.destroy();
-				upstream.destroy();
-			});
-		}
-		socket.pipe(upstream).pipe(socket);
-	});
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(port, host, () => {
-			server.off('error', reject);
-			resolve();
-		});
-	});
-	return {
-		port: (server.address() as { port: number }).port,
-		close: () =>
-			new Promise<void>((resolve) => {
-				for (const end of sockets) end.destroy();
-				server.close(() => resolve());
-			}),
-	};
-}
-
 /** Runs `start`; a port already taken becomes an error that names it and the way out. */
 async function onPort<T>(what: string, host: string, port: number, start: () => Promise<T>): Promise<T> {
 	try {
@@ -167,15 +132,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 	};
 
 	try {
-		const mailchimp = await startFakeMailchimp({
-			apiKey: SANDBOX_API_KEY,
-			pollsToFinish: 1,
-			audiences: SANDBOX_AUDIENCES.map((a) => ({ id: a.id, name: a.name, members: a.contacts.map(memberSeed) })),
-		});
+		const mailchimp = await onPort('the Mailchimp API', host, at(0), () =>
+			startFakeMailchimp({
+				host,
+				port: at(0),
+				apiKey: SANDBOX_API_KEY,
+				pollsToFinish: 1,
+				audiences: SANDBOX_AUDIENCES.map((a) => ({ id: a.id, name: a.name, members: a.contacts.map(memberSeed) })),
+			}),
+		);
 		stops.push(() => mailchimp.close());
-		const api = await onPort('the Mailchimp API', host, at(0), () => forwarder(host, at(0), Number(new URL(mailchimp.origin).port)));
-		stops.push(() => api.close());
-		const apiPort = api.port;
+		const apiPort = Number(new URL(mailchimp.origin).port);
 
 		const dns: SandboxDnsServer = await onPort('DNS (UDP and TCP)', host, at(1), () => startDnsServer(sandboxZone(local), { host, port: at(1) }));
 		stops.push(() => dns.close());

@@ -85,6 +85,9 @@ export interface FakeMailchimpRequest {
 }
 
 export interface FakeMailchimpSeed {
+	/** Where to listen (default 127.0.0.1, a free port). */
+	host?: string;
+	port?: number;
 	apiKey?: string;
 	accessToken?: string;
 	refreshToken?: string;
@@ -585,9 +588,17 @@ export async function startFakeMailchimp(seed: FakeMailchimpSeed = {}): Promise<
 		});
 	});
 
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const host = seed.host ?? '127.0.0.1';
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(seed.port ?? 0, host, () => {
+			server.off('error', reject);
+			resolve();
+		});
+	});
 	const { port } = server.address() as AddressInfo;
-	origin = `http://127.0.0.1:${port}`;
+	const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+	origin = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 	return {
 		url: `${origin}/3.0`,
 		origin,

@@ -3,6 +3,9 @@
 // credential it made, so `npm start` and the tests import exactly the same workflow.
 
 export const TRY_IT_WORKFLOW_ID = 'LhExampleTryIt01';
+/** The sandbox copy of examples/verify-new-subscribers-on-arrival.json that `npm start` imports. */
+export const ARRIVAL_WORKFLOW_ID = 'LhExampleTryItArrival1';
+export const ARRIVAL_WORKFLOW_NAME = 'Try it: verify new sandbox subscribers on arrival';
 
 const PACKAGE = 'n8n-nodes-list-hygiene';
 const PLATFORM_NODES = [`${PACKAGE}.emailList`, `${PACKAGE}.emailListTrigger`, `${PACKAGE}.cleanEmailList`];
@@ -22,9 +25,22 @@ export interface SandboxTarget {
 	verifyOptions: object;
 }
 
+/** How the copy differs from its template beyond the sandbox's servers and credential. */
+export interface SandboxCopy {
+	/** A workflow id of its own, so the copy sits beside the template instead of replacing it. */
+	id?: string;
+	name?: string;
+	/** The list for every list picker the template leaves empty. */
+	listId?: string;
+}
+
+const isEmptyLocator = (value: unknown) => typeof value === 'object' && value !== null && (value as { value?: unknown }).value === '';
+
 /** A copy of `template` pointed at `sandbox`: its credential on the platform nodes, its servers in Verify Email. */
-export function sandboxWorkflow<T extends WorkflowTemplate>(template: T, sandbox: SandboxTarget): T {
+export function sandboxWorkflow<T extends WorkflowTemplate>(template: T, sandbox: SandboxTarget, copy: SandboxCopy = {}): T {
 	const workflow = structuredClone(template);
+	if (copy.id) workflow.id = copy.id;
+	if (copy.name) workflow.name = copy.name;
 	if (!workflow.id || !workflow.versionId) throw new Error(`The workflow "${workflow.name}" needs an "id" and a "versionId" to be imported.`);
 	const verify = workflow.nodes.filter((node) => node.type === VERIFY_NODE);
 	const platform = workflow.nodes.filter((node) => PLATFORM_NODES.includes(node.type));
@@ -36,6 +52,9 @@ export function sandboxWorkflow<T extends WorkflowTemplate>(template: T, sandbox
 		node.parameters.options = { ...options, ...sandbox.verifyOptions };
 	}
 	const { id, name, type } = sandbox.credential;
-	for (const node of platform) node.credentials = { ...node.credentials, [type]: { id, name } };
+	for (const node of platform) {
+		node.credentials = { ...node.credentials, [type]: { id, name } };
+		if (copy.listId && isEmptyLocator(node.parameters.listId)) node.parameters.listId = { ...(node.parameters.listId as object), value: copy.listId };
+	}
 	return workflow;
 }

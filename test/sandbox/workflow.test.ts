@@ -11,6 +11,7 @@ import {
 	sandboxWorkflow,
 	startSandbox,
 	TRY_IT_WORKFLOW_ID,
+	ARRIVAL_WORKFLOW_ID,
 	type Sandbox,
 	type WorkflowTemplate,
 } from '../../src/sandbox';
@@ -70,6 +71,19 @@ describe('sandboxWorkflow', () => {
 		expect(node(workflow, 'Clean Email List').credentials).toEqual({ listHygieneMailchimpApi: { id: sandbox.credential.id, name: sandbox.credential.name } });
 		expect(sandbox.credential).toEqual({ id: SANDBOX_CREDENTIAL_ID, name: SANDBOX_CREDENTIAL_NAME, type: 'listHygieneMailchimpApi', data: { apiKey: sandbox.apiKey, baseUrl: sandbox.apiUrl } });
 		expect(template).toEqual(original);
+	});
+
+	it('makes a sandbox copy of another example beside it: own id and name, empty list pickers filled, the trigger pointed too', () => {
+		const arrival = JSON.parse(readFileSync(join(__dirname, '../../examples/verify-new-subscribers-on-arrival.json'), 'utf8')) as WorkflowTemplate;
+		const copy = sandboxWorkflow(arrival, sandbox, { id: ARRIVAL_WORKFLOW_ID, name: 'Try it: verify new sandbox subscribers on arrival', listId: NEWSLETTER_ID });
+		expect(copy).toMatchObject({ id: ARRIVAL_WORKFLOW_ID, name: 'Try it: verify new sandbox subscribers on arrival', versionId: arrival.versionId });
+		const trigger = node(copy, 'New member in list');
+		expect(trigger.parameters.listId).toEqual({ __rl: true, mode: 'id', value: NEWSLETTER_ID });
+		expect(trigger.credentials).toEqual({ listHygieneMailchimpApi: { id: sandbox.credential.id, name: sandbox.credential.name } });
+		// A list taken from the items by expression is not empty: it stays.
+		expect(node(copy, 'Clean Email List').parameters.listId).toEqual({ __rl: true, mode: 'id', value: '={{ $json.listId }}' });
+		expect(node(copy, 'Verify Email').parameters.options).toEqual(sandbox.verifyOptions);
+		expect(node(arrival, 'New member in list').parameters.listId).toEqual({ __rl: true, mode: 'id', value: '' });
 	});
 
 	it('refuses a workflow it cannot point anywhere, or one without an id', () => {
