@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DEFAULT_SANDBOX_PORT, NEWSLETTER_ID, SANDBOX_PORT_ENV, SandboxPortError, SPARE_MAILBOXES, startSandbox, type Sandbox } from '../sandbox';
+import { DEFAULT_SANDBOX_PORT, NEWSLETTER_ID, SANDBOX_PORT_ENV, SandboxPortError, shellWord, SPARE_MAILBOXES, startSandbox, subscribeCommand, type Sandbox } from '../sandbox';
 import { CliError } from './errors';
 import { parseFlags } from './flags';
 import type { CliIo } from './io';
@@ -23,11 +23,6 @@ Flags:
   --host ADDRESS    address to listen on (default 127.0.0.1)
   -h, --help        show this help
 `;
-
-/** Quotes a word for a POSIX shell when it needs it. */
-function shellWord(word: string): string {
-	return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 function basePort(flag: string | undefined): number {
 	const [value, source] = flag !== undefined ? [flag, '--port'] : [process.env[SANDBOX_PORT_ENV], SANDBOX_PORT_ENV];
@@ -63,7 +58,6 @@ export function sandboxInstructions(sandbox: Sandbox, credentialsFile: string): 
 		const members = [...(sandbox.mailchimp.state.audiences.get(id)?.members.values() ?? [])];
 		return `${id}  ${name} (${members.length} members)`;
 	});
-	const body = JSON.stringify({ email_address: SPARE_MAILBOXES[0], status: 'subscribed' });
 	return [
 		'List Hygiene sandbox is running. Stop it with Ctrl-C.',
 		'',
@@ -84,7 +78,7 @@ export function sandboxInstructions(sandbox: Sandbox, credentialsFile: string): 
 		`  list-hygiene clean ${credentials} --list ${NEWSLETTER_ID} ${verifier} --mode clean`,
 		'',
 		'Add a subscriber (a new sign-up, for the trigger or a second clean-up):',
-		`  curl -u anystring:${sandbox.apiKey} -H 'content-type: application/json' -d ${shellWord(body)} ${sandbox.apiUrl}/lists/${NEWSLETTER_ID}/members`,
+		`  ${subscribeCommand(sandbox, SPARE_MAILBOXES[0])}`,
 		'',
 	].join('\n');
 }

@@ -66,6 +66,17 @@ export interface Sandbox {
 	close(): Promise<void>;
 }
 
+/** Quotes a word for a POSIX shell when it needs it. */
+export function shellWord(word: string): string {
+	return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A shell command that signs someone up to a sandbox audience through its API, as a sign-up form would. */
+export function subscribeCommand(sandbox: Pick<Sandbox, 'apiKey' | 'apiUrl'>, email: string, listId: string = NEWSLETTER_ID): string {
+	const body = JSON.stringify({ email_address: email, status: 'subscribed' });
+	return `curl -u anystring:${sandbox.apiKey} -H 'content-type: application/json' -d ${shellWord(body)} ${sandbox.apiUrl}/lists/${listId}/members`;
+}
+
 /** A port the sandbox could not listen on: which, for what, and how to choose another. */
 export class SandboxPortError extends Error {
 	override name = 'SandboxPortError';
