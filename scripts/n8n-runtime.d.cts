@@ -1,9 +1,20 @@
 // Types for n8n-runtime.cjs, so the TypeScript e2e tests can use it.
 
-/** The n8n versions this package is tested against. */
+/** Every n8n version this package is tested against. */
+export declare const ALL_N8N_VERSIONS: readonly string[];
+/**
+ * The n8n versions the e2e suites run on: ALL_N8N_VERSIONS, or those picked by
+ * LIST_HYGIENE_N8N_VERSIONS, a comma list of versions or patterns such as `2.41.x`.
+ */
 export declare const N8N_VERSIONS: readonly string[];
-/** The version `npm start` runs: LIST_HYGIENE_N8N_VERSION, else 1.123.50. */
+/** The version `npm start` runs: LIST_HYGIENE_N8N_VERSION (a version or a pattern such as 2.41.x), else 1.123.50. */
 export declare const DEFAULT_N8N_VERSION: string;
+/** The Node that n8n `from` and later run on, and the variable that can name one's own. */
+export declare const NODE_24: Readonly<{ version: string; from: string; env: string }>;
+/** The pinned version a pattern such as `2.41.x` names, or an exact version as it is. */
+export declare function resolveN8nVersion(pattern: string): string;
+/** ALL_N8N_VERSIONS filtered by a comma list of versions or patterns (default LIST_HYGIENE_N8N_VERSIONS). */
+export declare function selectedVersions(filter?: string): readonly string[];
 export declare const REPO_ROOT: string;
 export declare const PACKAGE_NAME: string;
 /** What every n8n run here gets unless told otherwise: quiet, offline, sqlite. */
@@ -13,8 +24,18 @@ export interface N8nRuntime {
 	version: string;
 	/** The install folder (package.json, node_modules, install.log, .installed). */
 	dir: string;
-	/** n8n's JS entry point, run with process.execPath. */
+	/** n8n's JS entry point. */
 	bin: string;
+	/** The node executable that runs it (a pinned Node 24 for n8n 2.36 and later). */
+	node: string;
+}
+
+export interface NodeInstall {
+	version: string;
+	/** The node executable. */
+	bin: string;
+	/** The folder with include/node for node-gyp, when known. */
+	headers?: string;
 }
 
 export interface ProcessResult {
@@ -87,6 +108,7 @@ export declare function ensureN8n(
 	version: string,
 	options?: { log?: (message: string) => void; timeoutMs?: number },
 ): Promise<N8nRuntime>;
+export declare function ensureNode24(options?: { log?: (message: string) => void; timeoutMs?: number }): Promise<NodeInstall>;
 export declare function packPackage(options?: { repoRoot?: string; destination?: string }): Promise<string>;
 export declare function nodesDir(userFolder: string): string;
 export declare function installPackage(
@@ -96,7 +118,7 @@ export declare function installPackage(
 export declare function freePort(): Promise<number>;
 export declare function n8nEnv(
 	userFolder: string,
-	options?: { isolated?: boolean; defaults?: Record<string, string>; extra?: Record<string, string> },
+	options?: { isolated?: boolean; defaults?: Record<string, string>; extra?: Record<string, string>; runtime?: N8nRuntime },
 ): NodeJS.ProcessEnv;
 export declare function n8nCommand(runtime: N8nRuntime, args: string[]): [string, string[]];
 export declare function runN8n(

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: a real n8n on http://localhost:5678 with this package installed the way users
 // install community packages and the workflows in examples/ imported. Runs after `npm run build`.
-// n8n version: LIST_HYGIENE_N8N_VERSION (default 1.123.50); port: N8N_PORT (default 5678);
+// n8n version: LIST_HYGIENE_N8N_VERSION, a version or a pattern such as 2.41.x (default 1.123.50;
+// n8n 2.36 and later run on a pinned Node 24 from the cache); port: N8N_PORT (default 5678);
 // n8n's data (database, owner account, installed packages) lives in .n8n-home/n8n-<version>/.
 // The sandbox (a fake Mailchimp and the DNS and mail servers of its domains, dist/src/sandbox) runs
 // next to n8n on ports LIST_HYGIENE_SANDBOX_PORT (default 5690) to +2; its credential and the
@@ -17,6 +18,7 @@ const runtime = require('./n8n-runtime.cjs');
 const say = (message) => process.stderr.write(`[start] ${message}\n`);
 
 const TRY_IT_FILE = 'try-it-sandbox.json';
+const ARRIVAL_FILE = 'verify-new-subscribers-on-arrival.json';
 
 function sandboxWanted() {
 	const unknown = process.argv.slice(2).filter((arg) => arg !== '--no-sandbox');
@@ -62,9 +64,14 @@ async function prepare(sandbox) {
 	const workflows = examples.map((file) => join(examplesDir, file));
 	if (sandbox) {
 		await runtime.importCredentials(n8n, userFolder, sandbox.credential, importOptions);
+		const { sandboxWorkflow, ARRIVAL_WORKFLOW_ID, ARRIVAL_WORKFLOW_NAME, NEWSLETTER_ID } = require('../dist/src/sandbox/index.js');
 		const template = JSON.parse(await readFile(join(examplesDir, TRY_IT_FILE), 'utf8'));
-		workflows.unshift(require('../dist/src/sandbox/index.js').sandboxWorkflow(template, sandbox));
+		workflows.unshift(sandboxWorkflow(template, sandbox));
 		examples.unshift(TRY_IT_FILE);
+		// Beside the on-arrival example, a copy that watches the sandbox newsletter.
+		const arrival = JSON.parse(await readFile(join(examplesDir, ARRIVAL_FILE), 'utf8'));
+		workflows.push(sandboxWorkflow(arrival, sandbox, { id: ARRIVAL_WORKFLOW_ID, name: ARRIVAL_WORKFLOW_NAME, listId: NEWSLETTER_ID }));
+		examples.push(`${ARRIVAL_FILE} (and its sandbox copy)`);
 		say(`Imported the credential "${sandbox.credential.name}"`);
 	}
 	if (workflows.length > 0) {
@@ -81,6 +88,10 @@ function banner(version, userFolder, sandbox) {
 				'  3. Open the workflow "Try it: clean the sandbox audience" and click Execute workflow:',
 				'     it verifies 300 contacts and shows the clean-up plan. Then set Mode to',
 				'     Clean Automatically in Clean Email List and execute again.',
+				'  4. To see a sign-up verified on arrival, activate "Try it: verify new sandbox',
+				'     subscribers on arrival", then sign someone up (within a minute their address',
+				'     is verified, and a bad one unsubscribed):',
+				`     ${require('../dist/src/sandbox/index.js').subscribeCommand(sandbox, 'nobody@northwind.test')}`,
 				'',
 				`  The sandbox: a pretend Mailchimp account (credential "${sandbox.credential.name}")`,
 				`  with ${sandbox.audiences.map((a) => `"${a.name}"`).join(' and ')}, and the DNS and mail servers of`,
@@ -122,7 +133,7 @@ async function main() {
 	// once on a second SIGINT or SIGTERM, so a second delivery would skip its clean shutdown.
 	const child = spawn(command, args, {
 		cwd: runtime.REPO_ROOT,
-		env: runtime.n8nEnv(userFolder, { isolated: false, defaults: runtime.startEnvDefaults(n8n.version) }),
+		env: runtime.n8nEnv(userFolder, { isolated: false, defaults: runtime.startEnvDefaults(n8n.version), runtime: n8n }),
 		stdio: 'inherit',
 		detached: process.platform !== 'win32',
 	});
