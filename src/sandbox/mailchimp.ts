@@ -82,6 +82,8 @@ export interface FakeMailchimpRequest {
 	query: Record<string, string>;
 	authorized: boolean;
 	hasAuthorization: boolean;
+	/** The raw request body, when there was one (what a clean-up wrote). */
+	body?: string;
 }
 
 export interface FakeMailchimpSeed {
@@ -524,8 +526,8 @@ export async function startFakeMailchimp(seed: FakeMailchimpSeed = {}): Promise<
 			const password = basic ? Buffer.from(basic[1], 'base64').toString('utf8').split(':').slice(1).join(':') : undefined;
 			const bearer = /^(?:Bearer|OAuth) (.+)$/i.exec(authorization)?.[1];
 			const authorized = password === state.apiKey || (bearer === state.accessToken && !state.tokenExpired);
-			requests.push({ method: request.method ?? 'GET', path: url.pathname, query, authorized, hasAuthorization: authorization !== '' });
 			const text = await readBody(request);
+			requests.push({ method: request.method ?? 'GET', path: url.pathname, query, authorized, hasAuthorization: authorization !== '', ...(text ? { body: text } : {}) });
 
 			if (url.pathname.startsWith('/batch-results/')) {
 				// A pre-signed download: the signature in the URL is the authorization.

@@ -4,7 +4,7 @@
 
 export const TRY_IT_WORKFLOW_ID = 'LhExampleTryIt01';
 /** The sandbox copy of examples/verify-new-subscribers-on-arrival.json that `npm start` imports. */
-export const ARRIVAL_WORKFLOW_ID = 'LhExampleTryItArrival1';
+export const ARRIVAL_WORKFLOW_ID = 'LhTryItArrival01';
 export const ARRIVAL_WORKFLOW_NAME = 'Try it: verify new sandbox subscribers on arrival';
 
 const PACKAGE = 'n8n-nodes-list-hygiene';
@@ -38,6 +38,8 @@ const isEmptyLocator = (value: unknown) => typeof value === 'object' && value !=
 
 /** A copy of `template` pointed at `sandbox`: its credential on the platform nodes, its servers in Verify Email. */
 export function sandboxWorkflow<T extends WorkflowTemplate>(template: T, sandbox: SandboxTarget, copy: SandboxCopy = {}): T {
+	// n8n keeps a trigger's state only under a workflow id of at most 16 characters.
+	if (copy.id !== undefined && !/^[A-Za-z0-9]{1,16}$/.test(copy.id)) throw new Error(`A workflow id must be 1 to 16 letters and digits for n8n to keep a trigger's state, not "${copy.id}".`);
 	const workflow = structuredClone(template);
 	if (copy.id) workflow.id = copy.id;
 	if (copy.name) workflow.name = copy.name;
