@@ -23,6 +23,8 @@ export interface WorkflowTemplate {
 export interface SandboxTarget {
 	credential: { id: string; name: string; type: string };
 	verifyOptions: object;
+	/** Its lists: a list picker filled in shows the list's name, as one picked from the list does. */
+	audiences?: Array<{ id: string; name: string }>;
 }
 
 /** How the copy differs from its template beyond the sandbox's servers and credential. */
@@ -56,7 +58,12 @@ export function sandboxWorkflow<T extends WorkflowTemplate>(template: T, sandbox
 	const { id, name, type } = sandbox.credential;
 	for (const node of platform) {
 		node.credentials = { ...node.credentials, [type]: { id, name } };
-		if (copy.listId && isEmptyLocator(node.parameters.listId)) node.parameters.listId = { ...(node.parameters.listId as object), value: copy.listId };
+		if (copy.listId && isEmptyLocator(node.parameters.listId)) {
+			const listName = sandbox.audiences?.find((audience) => audience.id === copy.listId)?.name;
+			node.parameters.listId = listName
+				? { __rl: true, mode: 'list', value: copy.listId, cachedResultName: listName }
+				: { ...(node.parameters.listId as object), value: copy.listId };
+		}
 	}
 	return workflow;
 }

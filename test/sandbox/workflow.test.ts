@@ -33,7 +33,7 @@ describe('examples/try-it-sandbox.json', () => {
 		]);
 		expect(node(template, 'Get the audience')).toMatchObject({
 			type: 'n8n-nodes-list-hygiene.emailList',
-			parameters: { platform: 'mailchimp', resource: 'member', operation: 'getMany', returnAll: true, listId: { __rl: true, mode: 'id', value: NEWSLETTER_ID } },
+			parameters: { platform: 'mailchimp', resource: 'member', operation: 'getMany', returnAll: true, listId: { __rl: true, mode: 'list', value: NEWSLETTER_ID, cachedResultName: 'Sandbox newsletter' } },
 		});
 		expect(node(template, 'Clean Email List')).toMatchObject({ type: 'n8n-nodes-list-hygiene.cleanEmailList', parameters: { mode: 'verify_only', listId: { value: NEWSLETTER_ID } } });
 		expect(node(template, 'See the result')).toMatchObject({ type: 'n8n-nodes-list-hygiene.emailList', parameters: { resource: 'list', operation: 'getMany' } });
@@ -78,7 +78,8 @@ describe('sandboxWorkflow', () => {
 		const copy = sandboxWorkflow(arrival, sandbox, { id: ARRIVAL_WORKFLOW_ID, name: 'Try it: verify new sandbox subscribers on arrival', listId: NEWSLETTER_ID });
 		expect(copy).toMatchObject({ id: ARRIVAL_WORKFLOW_ID, name: 'Try it: verify new sandbox subscribers on arrival', versionId: arrival.versionId });
 		const trigger = node(copy, 'New member in list');
-		expect(trigger.parameters.listId).toEqual({ __rl: true, mode: 'id', value: NEWSLETTER_ID });
+		// Filled as if picked from the list: the editor shows the audience's name.
+		expect(trigger.parameters.listId).toEqual({ __rl: true, mode: 'list', value: NEWSLETTER_ID, cachedResultName: 'Sandbox newsletter' });
 		expect(trigger.credentials).toEqual({ listHygieneMailchimpApi: { id: sandbox.credential.id, name: sandbox.credential.name } });
 		// A list taken from the items by expression is not empty: it stays.
 		expect(node(copy, 'Clean Email List').parameters.listId).toEqual({ __rl: true, mode: 'id', value: '={{ $json.listId }}' });
