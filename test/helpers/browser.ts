@@ -3,7 +3,8 @@
 // login, screenshots into one folder, and every step's failure told with what the page showed.
 // What differs between n8n versions sits in EDITOR_UI; the rest reads n8n's data-test-id attributes,
 // which 1.x and 2.x share.
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,6 +13,16 @@ import { chromium, selectors, type BrowserContext, type Locator, type Page } fro
 import type { N8nServer } from './n8nServer';
 
 export const CHROMIUM = process.env.LIST_HYGIENE_CHROMIUM || '/usr/bin/chromium';
+
+/** Whether the browser is there to run; the reason and the way to get it when not. */
+export function chromiumAvailability(): { ok: true } | { ok: false; reason: string } {
+	try {
+		accessSync(CHROMIUM, constants.X_OK);
+		return { ok: true };
+	} catch {
+		return { ok: false, reason: `Chromium is not installed at ${CHROMIUM} (on Debian: apt-get install -y chromium, as .ci/run does; elsewhere set LIST_HYGIENE_CHROMIUM to a Chromium binary)` };
+	}
+}
 
 const CHROMIUM_ARGS = [
 	'--headless',
@@ -93,6 +104,17 @@ const itemCount = (text: string): number | undefined => {
 
 const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
 
+/** Reads until `done` holds; times out with what it waited for and the last value read. */
+export async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000, intervalMs = 500): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await read();
+		if (done(value)) return value;
+		if (Date.now() > deadline) throw new Error(`waited ${Math.round(timeoutMs / 1000)} s for ${what}; last seen: ${JSON.stringify(value)}`);
+		await new Promise((resolve) => setTimeout(resolve, intervalMs));
+	}
+}
+
 export class Editor {
 	readonly ui: EditorUi;
 	private shots = 0;
@@ -109,13 +131,8 @@ export class Editor {
 
 	/** Chromium with a new empty profile, logged in as the server's owner. */
 	static async open(server: N8nServer, screenshotDir: string): Promise<Editor> {
-		try {
-			await access(CHROMIUM);
-		} catch {
-			throw new Error(
-				`Chromium is not installed at ${CHROMIUM}. On Debian: apt-get install -y chromium (.ci/run does it); elsewhere set LIST_HYGIENE_CHROMIUM to a Chromium binary.`,
-			);
-		}
+		const available = chromiumAvailability();
+		if (!available.ok) throw new Error(`${available.reason}.`);
 		// n8n marks its UI with data-test-id, not Playwright's default data-testid.
 		selectors.setTestIdAttribute('data-test-id');
 		await mkdir(screenshotDir, { recursive: true });
@@ -204,17 +221,49 @@ export class Editor {
 
 	async openNodePanel(): Promise<void> {
 		if (await this.page.getByTestId('node-creator-search-bar').isVisible()) return;
+		if (await this.page.getByTestId('node-creator').isVisible()) await this.closeNodePanel();
 		await this.page.getByTestId('node-creator-plus-button').click();
 		await this.page.getByTestId('node-creator-search-bar').waitFor();
 	}
 
+	/** Escape goes back one view (an entry, the trigger view, then the panel itself): press until the panel is gone. */
 	async closeNodePanel(): Promise<void> {
-		await this.page.keyboard.press('Escape');
-		await this.page.getByTestId('node-creator-search-bar').waitFor({ state: 'hidden' });
+		const panel = this.page.getByTestId('node-creator');
+		for (let presses = 0; presses < 4 && (await panel.isVisible()); presses++) {
+			await this.page.keyboard.press('Escape');
+			await panel.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
+		}
+		// With "nothing found" showing, n8n 1.x keeps the panel on Escape: a click on the canvas closes it.
+		if (await panel.isVisible()) {
+			await this.page.locator('.vue-flow__pane').first().click({ position: { x: 20, y: 20 } });
+			await panel.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+		}
+		if (await panel.isVisible()) throw new Error('the node panel closed neither on Escape nor on a click on the canvas');
 	}
 
 	/** The panel's items for a search (regular nodes, or triggers through "Add another trigger"). */
 	async searchNodePanel(query: string, view: 'regular' | 'trigger' = 'regular'): Promise<PanelItem[]> {
+		await this.typeInNodePanel(query, view);
+		const items = await this.panelItems();
+		// Leave trigger view for the next search.
+		if (view === 'trigger') await this.closeNodePanel();
+		return items;
+	}
+
+	/**
+	 * Opens a node's entry in the panel (by its type) and returns the actions and triggers it lists,
+	 * each by the node type it adds: n8n shows "X Trigger" inside X's entry, not on its own.
+	 */
+	async panelEntryActions(query: string, type: string, view: 'regular' | 'trigger' = 'regular'): Promise<Array<{ type: string; name: string }>> {
+		await this.typeInNodePanel(query, view);
+		await this.page.locator(`[data-test-id="item-iterator-item"][data-keyboard-nav-id^="${type}-"]`).first().click();
+		await this.page.waitForTimeout(800);
+		const entries = await this.panelItems();
+		await this.closeNodePanel();
+		return entries.map(({ key, name }) => ({ type: key, name }));
+	}
+
+	private async typeInNodePanel(query: string, view: 'regular' | 'trigger'): Promise<void> {
 		await this.openNodePanel();
 		const search = this.page.getByTestId('node-creator-search-bar');
 		if (view === 'trigger') {
@@ -225,20 +274,22 @@ export class Editor {
 		// The list updates after a debounce; wait until it holds what this query found.
 		await this.page.waitForTimeout(800);
 		await this.page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
-		const items = await this.page.getByTestId('item-iterator-item').evaluateAll((elements) =>
+	}
+
+	private async panelItems(): Promise<PanelItem[]> {
+		const items = await this.page.locator('[data-keyboard-nav-id]').evaluateAll((elements) =>
 			elements.map((element) => {
 				const image = element.querySelector('img') as { src: string; complete: boolean; naturalWidth: number } | null;
 				const name = element.querySelector('[data-test-id="node-creator-item-name"]');
 				return {
 					navId: element.getAttribute('data-keyboard-nav-id') ?? '',
-					name: (name?.textContent ?? '').trim(),
+					// Nodes name themselves in an element of their own; actions are their whole text.
+					name: (name?.textContent ?? (element as unknown as { innerText: string }).innerText).replace(/\s+/g, ' ').trim(),
 					iconSrc: image?.src,
 					iconLoaded: Boolean(image && image.complete && image.naturalWidth > 0),
 				};
 			}),
 		);
-		// Leave trigger view for the next search.
-		if (view === 'trigger') await this.closeNodePanel();
 		return items.map(({ navId, ...item }) => ({ key: navId.replace(/-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, ''), ...item }));
 	}
 
@@ -260,13 +311,17 @@ export class Editor {
 	}
 
 	async closeNode(): Promise<void> {
-		await this.page.keyboard.press('Escape');
 		const ndv = this.page.getByTestId('ndv');
-		if (await ndv.isVisible()) {
-			const close = this.page.getByTestId(this.ui.closeNdv);
-			if (await close.isVisible()) await close.click();
+		await this.page.keyboard.press('Escape');
+		// Escape closes it in every version; the close control is the way back when focus was elsewhere.
+		const closed = await ndv.waitFor({ state: 'hidden', timeout: 5000 }).then(
+			() => true,
+			() => false,
+		);
+		if (!closed) {
+			await this.page.getByTestId(this.ui.closeNdv).click();
+			await ndv.waitFor({ state: 'hidden' });
 		}
-		await ndv.waitFor({ state: 'hidden' });
 	}
 
 	parameter(name: string): Locator {
@@ -298,21 +353,31 @@ export class Editor {
 		if (!(await field.isVisible())) return undefined;
 		const input = field.locator('input').first();
 		// Element Plus keeps the chosen label in the input's value (or a placeholder span in newer builds).
-		const value = (await input.inputValue().catch(() => '')).trim();
-		return value || squash(await field.innerText());
+		const read = async () => (await input.inputValue().catch(() => '')).trim() || squash(await field.innerText());
+		// Options from a loadOptions method show "Loading options..." until n8n has them.
+		return poll(read, (text) => !/Loading options/i.test(text), `the options of ${name} to load`, 15_000, 250);
 	}
 
 	/** Opens a resource locator's "From List" dropdown and returns its entries as shown. */
 	async listPickerItems(name: string, modeLabel = /From List/i): Promise<string[]> {
 		const locator = this.page.getByTestId(`resource-locator-${name}`);
 		const items = this.page.getByTestId('rlc-item');
-		if (!(await locator.getByTestId('rlc-input').isVisible())) {
-			await locator.getByTestId('rlc-mode-selector').click();
+		const modeSelector = locator.getByTestId('rlc-mode-selector');
+		const mode = await modeSelector.locator('input').first().inputValue().catch(() => '');
+		if (!modeLabel.test(mode)) {
+			await modeSelector.click();
 			await this.page.getByRole('option', { name: modeLabel }).or(this.page.locator('.el-select-dropdown__item').filter({ hasText: modeLabel })).first().click();
 		}
+		// A picked list shows its cached name at once; the real entries come with n8n's search request.
+		const loaded = this.page.waitForResponse((response) => response.url().includes('/resource-locator-results'), { timeout: 30_000 });
 		if (!(await items.first().isVisible())) await locator.getByTestId('rlc-input').click();
-		await items.first().waitFor();
-		return (await items.allInnerTexts()).map(squash);
+		const response = await loaded;
+		if (!response.ok()) throw new Error(`n8n's list search answered ${response.status()}: ${(await response.text()).slice(0, 300)}`);
+		const answer = (await response.json()) as { data?: { results?: unknown[] }; results?: unknown[] };
+		const count = (answer.data?.results ?? answer.results ?? []).length;
+		// The dropdown renders what the answer held a moment later.
+		const texts = await poll(async () => (await items.allInnerTexts()).map(squash), (shown) => shown.length === count, `the ${count} entries n8n's list search returned`, 10_000);
+		return texts;
 	}
 
 	// -------------------------------------------------------------------------------------------

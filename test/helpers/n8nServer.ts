@@ -226,9 +226,24 @@ async function send(url: string, method: string, path: string, body: unknown, he
 const excerpt = (body: unknown) => (typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 500);
 const unwrap = (body: unknown) => (body && typeof body === 'object' && 'data' in body ? (body as { data: unknown }).data : body);
 
+/**
+ * A POST made right after start-up. n8n answers /rest/settings before it has registered all its
+ * routes (seen on 2.8: a 404 "Cannot POST /rest/login"; on 2.41: a 200 without a session), so a
+ * 404 or an answer that is not JSON is asked again for up to 30 s.
+ */
+async function sendOnceRouted(url: string, path: string, body: unknown, headers: Record<string, string>): Promise<{ response: Response; body: unknown }> {
+	const deadline = Date.now() + 30_000;
+	for (;;) {
+		const answer = await send(url, 'POST', path, body, headers);
+		const routed = answer.response.status !== 404 && typeof answer.body !== 'string';
+		if (routed || Date.now() > deadline) return answer;
+		await sleep(500);
+	}
+}
+
 /** POST /rest/owner/setup: the same in n8n 1.x and 2.x, open only while no owner exists. */
 async function setupOwner(url: string, owner: Owner): Promise<void> {
-	const { response, body } = await send(url, 'POST', '/rest/owner/setup', owner, {});
+	const { response, body } = await sendOnceRouted(url, '/rest/owner/setup', owner, {});
 	if (!response.ok) throw new Error(`POST /rest/owner/setup answered ${response.status}: ${excerpt(body)}`);
 }
 
@@ -238,20 +253,24 @@ async function setupOwner(url: string, owner: Owner): Promise<void> {
  */
 async function login(url: string, owner: Owner): Promise<Session> {
 	const browserId = randomUUID();
-	const { response, body } = await send(
-		url,
-		'POST',
-		'/rest/login',
-		{ email: owner.email, emailOrLdapLoginId: owner.email, password: owner.password },
-		{ 'browser-id': browserId },
-	);
-	if (!response.ok) throw new Error(`POST /rest/login answered ${response.status}: ${excerpt(body)}`);
-	const cookie = response.headers
-		.getSetCookie()
-		.map((header) => /^n8n-auth=([^;]+)/.exec(header)?.[1])
-		.find(Boolean);
-	if (!cookie) throw new Error(`POST /rest/login answered ${response.status} without an n8n-auth cookie`);
-	return { authCookie: cookie, browserId };
+	let last = '';
+	// Right after start-up n8n can answer the login before its auth service is ready (seen on 2.41:
+	// a 200 without the cookie): try again for a few seconds before giving up.
+	for (let attempt = 1; attempt <= 10; attempt++) {
+		const { response, body } = await sendOnceRouted(
+			url,
+			'/rest/login',
+			{ email: owner.email, emailOrLdapLoginId: owner.email, password: owner.password },
+			{ 'browser-id': browserId },
+		);
+		if (!response.ok) throw new Error(`POST /rest/login answered ${response.status}: ${excerpt(body)}`);
+		const cookies = response.headers.getSetCookie();
+		const cookie = cookies.map((header) => /^n8n-auth=([^;]+)/.exec(header)?.[1]).find(Boolean);
+		if (cookie) return { authCookie: cookie, browserId };
+		last = `POST /rest/login answered ${response.status} without an n8n-auth cookie (cookies: ${cookies.map((c) => c.split('=')[0]).join(', ') || 'none'}; body: ${excerpt(body)})`;
+		await sleep(1000);
+	}
+	throw new Error(`${last}, ten times`);
 }
 
 function restClient(url: string, session: Session): RestClient {
