@@ -187,17 +187,20 @@ function stopper(child: ChildProcess, log: { close(): Promise<void> }): () => Pr
 
 async function waitUntilUp(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
-	// /healthz answers as soon as the HTTP server listens; the REST API comes a moment later.
+	// /healthz answers as soon as the HTTP server listens. While n8n is still starting, every other
+	// path answers an HTML page ("n8n is starting up", then a 404 before its routes are registered):
+	// it is up when /rest/settings answers JSON.
 	for (const path of ['/healthz', '/rest/settings']) {
 		let last = 'no answer yet';
 		for (;;) {
 			if (exited(child)) throw new Error(`n8n exited (${child.exitCode ?? child.signalCode}) before ${path} answered 200`);
-			if (Date.now() > deadline) throw new Error(`${path} did not answer 200 within ${Math.round(timeoutMs / 1000)} s (last: ${last})`);
+			if (Date.now() > deadline) throw new Error(`${path} did not answer 200 with JSON within ${Math.round(timeoutMs / 1000)} s (last: ${last})`);
 			try {
 				const response = await fetch(url + path, { signal: AbortSignal.timeout(5000) });
-				await response.arrayBuffer();
-				if (response.status === 200) break;
-				last = `HTTP ${response.status}`;
+				const text = await response.text();
+				const json = /json/.test(response.headers.get('content-type') ?? '');
+				if (response.status === 200 && (json || path === '/healthz')) break;
+				last = `HTTP ${response.status} ${json ? '' : `(not JSON: ${text.slice(0, 60).replace(/\s+/g, ' ')})`}`.trim();
 			} catch (error) {
 				last = (error as Error).message;
 			}
@@ -226,24 +229,9 @@ async function send(url: string, method: string, path: string, body: unknown, he
 const excerpt = (body: unknown) => (typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 500);
 const unwrap = (body: unknown) => (body && typeof body === 'object' && 'data' in body ? (body as { data: unknown }).data : body);
 
-/**
- * A POST made right after start-up. n8n answers /rest/settings before it has registered all its
- * routes (seen on 2.8: a 404 "Cannot POST /rest/login"; on 2.41: a 200 without a session), so a
- * 404 or an answer that is not JSON is asked again for up to 30 s.
- */
-async function sendOnceRouted(url: string, path: string, body: unknown, headers: Record<string, string>): Promise<{ response: Response; body: unknown }> {
-	const deadline = Date.now() + 30_000;
-	for (;;) {
-		const answer = await send(url, 'POST', path, body, headers);
-		const routed = answer.response.status !== 404 && typeof answer.body !== 'string';
-		if (routed || Date.now() > deadline) return answer;
-		await sleep(500);
-	}
-}
-
 /** POST /rest/owner/setup: the same in n8n 1.x and 2.x, open only while no owner exists. */
 async function setupOwner(url: string, owner: Owner): Promise<void> {
-	const { response, body } = await sendOnceRouted(url, '/rest/owner/setup', owner, {});
+	const { response, body } = await send(url, 'POST', '/rest/owner/setup', owner, {});
 	if (!response.ok) throw new Error(`POST /rest/owner/setup answered ${response.status}: ${excerpt(body)}`);
 }
 
@@ -253,24 +241,20 @@ async function setupOwner(url: string, owner: Owner): Promise<void> {
  */
 async function login(url: string, owner: Owner): Promise<Session> {
 	const browserId = randomUUID();
-	let last = '';
-	// Right after start-up n8n can answer the login before its auth service is ready (seen on 2.41:
-	// a 200 without the cookie): try again for a few seconds before giving up.
-	for (let attempt = 1; attempt <= 10; attempt++) {
-		const { response, body } = await sendOnceRouted(
-			url,
-			'/rest/login',
-			{ email: owner.email, emailOrLdapLoginId: owner.email, password: owner.password },
-			{ 'browser-id': browserId },
-		);
-		if (!response.ok) throw new Error(`POST /rest/login answered ${response.status}: ${excerpt(body)}`);
-		const cookies = response.headers.getSetCookie();
-		const cookie = cookies.map((header) => /^n8n-auth=([^;]+)/.exec(header)?.[1]).find(Boolean);
-		if (cookie) return { authCookie: cookie, browserId };
-		last = `POST /rest/login answered ${response.status} without an n8n-auth cookie (cookies: ${cookies.map((c) => c.split('=')[0]).join(', ') || 'none'}; body: ${excerpt(body)})`;
-		await sleep(1000);
-	}
-	throw new Error(`${last}, ten times`);
+	const { response, body } = await send(
+		url,
+		'POST',
+		'/rest/login',
+		{ email: owner.email, emailOrLdapLoginId: owner.email, password: owner.password },
+		{ 'browser-id': browserId },
+	);
+	if (!response.ok) throw new Error(`POST /rest/login answered ${response.status}: ${excerpt(body)}`);
+	const cookie = response.headers
+		.getSetCookie()
+		.map((header) => /^n8n-auth=([^;]+)/.exec(header)?.[1])
+		.find(Boolean);
+	if (!cookie) throw new Error(`POST /rest/login answered ${response.status} without an n8n-auth cookie: ${excerpt(body)}`);
+	return { authCookie: cookie, browserId };
 }
 
 function restClient(url: string, session: Session): RestClient {
