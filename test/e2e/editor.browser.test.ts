@@ -17,6 +17,7 @@ import { startSandbox, sandboxWorkflow, TRY_IT_WORKFLOW_ID, type Sandbox } from 
 import { chromiumAvailability, Editor, poll } from '../helpers/browser';
 import { e2eSuite, SETUP_TIMEOUT_MS } from '../helpers/e2e';
 import { startN8nServer, type N8nServer } from '../helpers/n8nServer';
+import { whenAvailable } from '../helpers/requirement';
 
 const PACKAGE = runtime.PACKAGE_NAME;
 const TRY_IT_FILE = join(runtime.REPO_ROOT, 'examples', 'try-it-sandbox.json');
@@ -110,233 +111,223 @@ function nodeOfType(workflow: WorkflowJson, name: string): WorkflowJson['nodes']
 type Connections = Record<string, { main?: Array<Array<{ node: string }> | null> }>;
 
 const { timed, prepare } = e2eSuite();
-const chromium = chromiumAvailability();
-
 // Without Chromium the suite is skipped, except in CI (CI=true), where it fails.
-if (!chromium.ok) {
-	if (process.env.CI === 'true') {
-		test('Chromium is installed for the editor suite', () => {
-			throw new Error(`The editor suite cannot run in CI: ${chromium.reason}.`);
-		});
-	} else {
-		test.skip(`Editor suite: skipped, ${chromium.reason}`, () => {});
-	}
-}
+whenAvailable('editor suite', chromiumAvailability(), () => {
+	describe.each(runtime.N8N_VERSIONS.map((version) => [version]))('The editor of n8n %s in Chromium', (version) => {
+		let n8n: N8nRuntime;
+		let sandbox: Sandbox;
+		let server: N8nServer;
+		let editor: Editor;
+		let workflow: WorkflowJson;
+		const shotsDir = join(SCREENSHOTS, version);
+		const shots: Record<string, string> = {};
 
-(chromium.ok ? describe.each : describe.skip.each)(runtime.N8N_VERSIONS.map((version) => [version]))('The editor of n8n %s in Chromium', (version) => {
-	let n8n: N8nRuntime;
-	let sandbox: Sandbox;
-	let server: N8nServer;
-	let editor: Editor;
-	let workflow: WorkflowJson;
-	const shotsDir = join(SCREENSHOTS, version);
-	const shots: Record<string, string> = {};
+		beforeAll(async () => {
+			await rm(shotsDir, { recursive: true, force: true });
+			sandbox = await startSandbox({ port: 0 });
+			let userFolder: string;
+			({ n8n, userFolder } = await prepare(version, 'editor'));
+			const template = JSON.parse(await readFile(TRY_IT_FILE, 'utf8')) as WorkflowJson;
+			workflow = sandboxWorkflow(template, sandbox);
+			await timed(`[${version}] import`, async () => {
+				await runtime.importCredentials(n8n, userFolder, sandbox.credential);
+				await runtime.importWorkflow(n8n, userFolder, workflow);
+			});
+			server = await timed(`[${version}] n8n start`, () => startN8nServer(n8n, userFolder, { logFile: join(userFolder, 'n8n-start.log') }));
+			editor = await Editor.open(server, shotsDir);
+			// One full load of the editor (the slow part: n8n's bundles and node types); the rest navigates inside it.
+			await timed(`[${version}] editor load`, () =>
+				editor.step('load', 'the Credentials list with the sandbox credential', () =>
+					editor.goto('/home/credentials', editor.page.getByTestId('resources-list-item').filter({ hasText: sandbox.credential.name })),
+				),
+			);
+		}, SETUP_TIMEOUT_MS);
 
-	beforeAll(async () => {
-		await rm(shotsDir, { recursive: true, force: true });
-		sandbox = await startSandbox({ port: 0 });
-		let userFolder: string;
-		({ n8n, userFolder } = await prepare(version, 'editor'));
-		const template = JSON.parse(await readFile(TRY_IT_FILE, 'utf8')) as WorkflowJson;
-		workflow = sandboxWorkflow(template, sandbox);
-		await timed(`[${version}] import`, async () => {
-			await runtime.importCredentials(n8n, userFolder, sandbox.credential);
-			await runtime.importWorkflow(n8n, userFolder, workflow);
-		});
-		server = await timed(`[${version}] n8n start`, () => startN8nServer(n8n, userFolder, { logFile: join(userFolder, 'n8n-start.log') }));
-		editor = await Editor.open(server, shotsDir);
-		// One full load of the editor (the slow part: n8n's bundles and node types); the rest navigates inside it.
-		await timed(`[${version}] editor load`, () =>
-			editor.step('load', 'the Credentials list with the sandbox credential', () =>
-				editor.goto('/home/credentials', editor.page.getByTestId('resources-list-item').filter({ hasText: sandbox.credential.name })),
-			),
-		);
-	}, SETUP_TIMEOUT_MS);
+		afterAll(async () => {
+			await editor?.close();
+			await server?.stop();
+			await sandbox?.close();
+			if (shots.workflow && shots.panel && version === runtime.DEFAULT_N8N_VERSION && process.env.LIST_HYGIENE_UPDATE_SCREENSHOTS === '1') {
+				await mkdir(DOCS_IMAGES, { recursive: true });
+				await copyFile(shots.workflow, join(DOCS_IMAGES, 'editor-try-it-workflow.png'));
+				await copyFile(shots.panel, join(DOCS_IMAGES, 'editor-clean-email-list.png'));
+			}
+		}, 60_000);
 
-	afterAll(async () => {
-		await editor?.close();
-		await server?.stop();
-		await sandbox?.close();
-		if (shots.workflow && shots.panel && version === runtime.DEFAULT_N8N_VERSION && process.env.LIST_HYGIENE_UPDATE_SCREENSHOTS === '1') {
-			await mkdir(DOCS_IMAGES, { recursive: true });
-			await copyFile(shots.workflow, join(DOCS_IMAGES, 'editor-try-it-workflow.png'));
-			await copyFile(shots.panel, join(DOCS_IMAGES, 'editor-clean-email-list.png'));
-		}
-	}, 60_000);
+		test('the sandbox credential\'s connection test succeeds (Credentials > the credential > Retry)', async () => {
+			await timed(`[${version}] credential test`, () =>
+				editor.step('credential', `"Connection tested successfully" for "${sandbox.credential.name}" and a GET /3.0/ping at the sandbox`, async () => {
+					const pings = () => sandbox.mailchimp.requests.filter((r) => r.path === '/3.0/ping' && r.authorized).length;
+					const before = pings();
+					const modal = await editor.openCredential(sandbox.credential.name);
+					const success = modal.getByTestId(editor.ui.credentialTestSuccess);
+					await success.waitFor();
+					// Test again on demand: the banner must come back from a new request, not a cached result.
+					await modal.getByRole('button', { name: /Retry/i }).click();
+					await poll(async () => pings(), (n) => n >= before + 2, 'the connection test to ask the sandbox (GET /3.0/ping) on opening and on Retry', 20_000);
+					await poll(() => success.innerText(), (text) => /Connection tested successfully/i.test(text), 'the success banner after Retry', 20_000);
+					shots.credential = await editor.screenshot('credential-test');
+					await editor.page.keyboard.press('Escape');
+					await modal.waitFor({ state: 'hidden' });
+				}),
+			);
+		}, STEP_TIMEOUT_MS);
 
-	test('the sandbox credential\'s connection test succeeds (Credentials > the credential > Retry)', async () => {
-		await timed(`[${version}] credential test`, () =>
-			editor.step('credential', `"Connection tested successfully" for "${sandbox.credential.name}" and a GET /3.0/ping at the sandbox`, async () => {
-				const pings = () => sandbox.mailchimp.requests.filter((r) => r.path === '/3.0/ping' && r.authorized).length;
-				const before = pings();
-				const modal = await editor.openCredential(sandbox.credential.name);
-				const success = modal.getByTestId(editor.ui.credentialTestSuccess);
-				await success.waitFor();
-				// Test again on demand: the banner must come back from a new request, not a cached result.
-				await modal.getByRole('button', { name: /Retry/i }).click();
-				await poll(async () => pings(), (n) => n >= before + 2, 'the connection test to ask the sandbox (GET /3.0/ping) on opening and on Retry', 20_000);
-				await poll(() => success.innerText(), (text) => /Connection tested successfully/i.test(text), 'the success banner after Retry', 20_000);
-				shots.credential = await editor.screenshot('credential-test');
-				await editor.page.keyboard.press('Escape');
-				await modal.waitFor({ state: 'hidden' });
-			}),
-		);
-	}, STEP_TIMEOUT_MS);
-
-	test('the node panel finds every node by its name and by an alias, with its icon', async () => {
-		await editor.step('open the workflow', `the workflow "${workflow.name}" on the canvas`, async () => {
-			await editor.page.getByTestId('tab-WorkflowsView').click();
-			await editor.page.getByTestId('workflow-card-name').filter({ hasText: workflow.name }).first().click();
-			await editor.canvasNode(nodeOfType(workflow, 'cleanEmailList').name).waitFor({ timeout: 60_000 });
-			await editor.dismissModals();
-		});
-		const nodes = await packageNodes(server);
-		// Every node package.json declares is served by n8n (dist/nodes/CleanEmailList/… -> cleanEmailList).
-		const manifest = JSON.parse(await readFile(join(runtime.REPO_ROOT, 'package.json'), 'utf8')) as { n8n: { nodes: string[] } };
-		const declared = manifest.n8n.nodes.map((file) => {
-			const base = file.split('/').pop()!.replace(/\.node\.js$/, '');
-			return `${PACKAGE}.${base[0].toLowerCase()}${base.slice(1)}`;
-		});
-		expect(nodes.map((node) => node.type).sort()).toEqual(declared.sort());
-		const found: string[] = [];
-		await timed(`[${version}] node panel`, async () => {
-			for (const node of nodes) {
-				const alias = distinctiveAlias(node, nodes);
-				for (const query of [node.displayName, alias]) {
-					if (query === undefined) throw new Error(`${node.type}: its codex has no alias of its own to search for (aliases: ${node.aliases.join(', ') || 'none'})`);
-					await editor.step(`panel ${query}`, `the ${node.trigger ? 'trigger' : 'node'} panel to list "${node.displayName}" for "${query}", with its icon`, async () => {
-						const view = node.trigger ? 'trigger' : 'regular';
-						const items = await editor.searchNodePanel(query, view);
-						// n8n lists "X Trigger" under X's entry (X's events and actions): either type counts.
-						const entry = panelEntryOf(node, nodes);
-						const item = items.find((i) => i.key === node.type) ?? items.find((i) => i.key === entry.type);
-						if (!item) throw new Error(`"${query}" found ${items.map((i) => `${i.name} (${i.key})`).join(', ') || 'nothing'}`);
-						if (item.key !== node.type) {
-							// ... and the entry found must offer the trigger itself.
-							const inside = await editor.panelEntryActions(query, item.key, view);
-							if (!inside.some((i) => i.type === node.type)) {
-								throw new Error(`the entry "${item.name}" lists ${inside.map((i) => `${i.name} (${i.type})`).join(', ') || 'nothing'}, not ${node.type}`);
+		test('the node panel finds every node by its name and by an alias, with its icon', async () => {
+			await editor.step('open the workflow', `the workflow "${workflow.name}" on the canvas`, async () => {
+				await editor.page.getByTestId('tab-WorkflowsView').click();
+				await editor.page.getByTestId('workflow-card-name').filter({ hasText: workflow.name }).first().click();
+				await editor.canvasNode(nodeOfType(workflow, 'cleanEmailList').name).waitFor({ timeout: 60_000 });
+				await editor.dismissModals();
+			});
+			const nodes = await packageNodes(server);
+			// Every node package.json declares is served by n8n (dist/nodes/CleanEmailList/… -> cleanEmailList).
+			const manifest = JSON.parse(await readFile(join(runtime.REPO_ROOT, 'package.json'), 'utf8')) as { n8n: { nodes: string[] } };
+			const declared = manifest.n8n.nodes.map((file) => {
+				const base = file.split('/').pop()!.replace(/\.node\.js$/, '');
+				return `${PACKAGE}.${base[0].toLowerCase()}${base.slice(1)}`;
+			});
+			expect(nodes.map((node) => node.type).sort()).toEqual(declared.sort());
+			const found: string[] = [];
+			await timed(`[${version}] node panel`, async () => {
+				for (const node of nodes) {
+					const alias = distinctiveAlias(node, nodes);
+					for (const query of [node.displayName, alias]) {
+						if (query === undefined) throw new Error(`${node.type}: its codex has no alias of its own to search for (aliases: ${node.aliases.join(', ') || 'none'})`);
+						await editor.step(`panel ${query}`, `the ${node.trigger ? 'trigger' : 'node'} panel to list "${node.displayName}" for "${query}", with its icon`, async () => {
+							const view = node.trigger ? 'trigger' : 'regular';
+							const items = await editor.searchNodePanel(query, view);
+							// n8n lists "X Trigger" under X's entry (X's events and actions): either type counts.
+							const entry = panelEntryOf(node, nodes);
+							const item = items.find((i) => i.key === node.type) ?? items.find((i) => i.key === entry.type);
+							if (!item) throw new Error(`"${query}" found ${items.map((i) => `${i.name} (${i.key})`).join(', ') || 'nothing'}`);
+							if (item.key !== node.type) {
+								// ... and the entry found must offer the trigger itself.
+								const inside = await editor.panelEntryActions(query, item.key, view);
+								if (!inside.some((i) => i.type === node.type)) {
+									throw new Error(`the entry "${item.name}" lists ${inside.map((i) => `${i.name} (${i.type})`).join(', ') || 'nothing'}, not ${node.type}`);
+								}
 							}
-						}
-						if (!item.iconSrc) throw new Error(`"${item.name}" shows no icon image`);
-						const icon = await editor.imageStatus(item.iconSrc);
-						if (!item.iconLoaded || icon.status !== 200 || !/svg|png/.test(icon.contentType)) {
-							throw new Error(`the icon ${item.iconSrc} of "${item.name}" did not load (decoded: ${item.iconLoaded}, HTTP ${icon.status} ${icon.contentType})`);
-						}
-						found.push(`${query} -> ${item.name}`);
-					});
+							if (!item.iconSrc) throw new Error(`"${item.name}" shows no icon image`);
+							const icon = await editor.imageStatus(item.iconSrc);
+							if (!item.iconLoaded || icon.status !== 200 || !/svg|png/.test(icon.contentType)) {
+								throw new Error(`the icon ${item.iconSrc} of "${item.name}" did not load (decoded: ${item.iconLoaded}, HTTP ${icon.status} ${icon.contentType})`);
+							}
+							found.push(`${query} -> ${item.name}`);
+						});
+					}
 				}
-			}
-			shots.panel_search = await editor.screenshot('node-panel');
-			await editor.closeNodePanel();
-		});
-		expect(found).toHaveLength(nodes.length * 2);
-	}, STEP_TIMEOUT_MS);
+				shots.panel_search = await editor.screenshot('node-panel');
+				await editor.closeNodePanel();
+			});
+			expect(found).toHaveLength(nodes.length * 2);
+		}, STEP_TIMEOUT_MS);
 
-	test('the Try-it workflow runs from the editor and the canvas shows its items', async () => {
-		const execution = await timed(`[${version}] run from the editor`, () =>
-			editor.step('run', 'the run to finish with an item count on every connection', async () => {
-				await editor.executeWorkflow();
-				const connections = workflow.connections as Connections;
-				const wanted = Object.values(connections).flatMap((outputs) => (outputs.main ?? []).flatMap((targets) => targets ?? [])).length;
-				await poll(
-					async () => (await editor.canvasCounts()).edges.filter((edge) => edge.items !== undefined).length,
-					(labelled) => labelled === wanted,
-					`item counts on all ${wanted} connections`,
-					3 * 60_000,
-					1000,
-				);
-				return poll(
-					() => lastExecution(server, n8n, TRY_IT_WORKFLOW_ID),
-					(last) => !['new', 'running', 'waiting'].includes(String(last.status)),
-					'the execution to be finished in the REST API',
-					60_000,
-				);
-			}),
-		);
-		expect([execution.status, execution.error?.message]).toEqual(['success', undefined]);
+		test('the Try-it workflow runs from the editor and the canvas shows its items', async () => {
+			const execution = await timed(`[${version}] run from the editor`, () =>
+				editor.step('run', 'the run to finish with an item count on every connection', async () => {
+					await editor.executeWorkflow();
+					const connections = workflow.connections as Connections;
+					const wanted = Object.values(connections).flatMap((outputs) => (outputs.main ?? []).flatMap((targets) => targets ?? [])).length;
+					await poll(
+						async () => (await editor.canvasCounts()).edges.filter((edge) => edge.items !== undefined).length,
+						(labelled) => labelled === wanted,
+						`item counts on all ${wanted} connections`,
+						3 * 60_000,
+						1000,
+					);
+					return poll(
+						() => lastExecution(server, n8n, TRY_IT_WORKFLOW_ID),
+						(last) => !['new', 'running', 'waiting'].includes(String(last.status)),
+						'the execution to be finished in the REST API',
+						60_000,
+					);
+				}),
+			);
+			expect([execution.status, execution.error?.message]).toEqual(['success', undefined]);
 
-		const counts = await editor.canvasCounts();
-		await editor.page.mouse.move(5, 450); // no tooltip in the picture
-		shots.workflow = await editor.screenshot('workflow-run');
-		// What the canvas shows on each connection is what the execution put on that output.
-		const connections = workflow.connections as Connections;
-		const expectedEdges = Object.entries(connections).flatMap(([source, outputs]) =>
-			(outputs.main ?? []).flatMap((targets, index) => (targets ?? []).map((target) => ({ source, target: target.node, items: execution.outputs[source]?.[index] }))),
-		);
-		const shownEdges = counts.edges.map(({ source, target, items }) => ({ source, target, items }));
-		expect(shownEdges.sort((a, b) => a.source.localeCompare(b.source))).toEqual(expectedEdges.sort((a, b) => a.source.localeCompare(b.source)));
-		// ... and on outputs with nothing connected (Clean Email List's Contacts, See the result).
-		const connected = new Set(Object.entries(connections).flatMap(([source, outputs]) => (outputs.main ?? []).map((targets, index) => (targets?.length ? `${source}/${index}` : ''))));
-		const expectedOpen = Object.entries(execution.outputs)
-			.flatMap(([node, outputs]) => outputs.map((items, index) => ({ node, handle: `outputs/main/${index}`, items, key: `${node}/${index}` })))
-			.filter((output) => !connected.has(output.key) && output.items > 0)
-			.map(({ node, handle, items }) => ({ node, handle, items }));
-		const shownOpen = counts.outputs.filter((output) => output.items !== undefined).map(({ node, handle, items }) => ({ node, handle, items }));
-		expect(shownOpen).toEqual(expect.arrayContaining(expectedOpen));
-		expect(shownOpen).toHaveLength(expectedOpen.length);
-		// The sandbox audience is read whole: every member went through Verify Email.
-		const listId = (nodeOfType(workflow, 'emailList').parameters.listId as { value: string }).value;
-		const verify = nodeOfType(workflow, 'verifyEmail').name;
-		expect(execution.outputs[verify]?.[0]).toBe(sandbox.mailchimp.state.audiences.get(listId)?.members.size);
-	}, STEP_TIMEOUT_MS);
+			const counts = await editor.canvasCounts();
+			await editor.page.mouse.move(5, 450); // no tooltip in the picture
+			shots.workflow = await editor.screenshot('workflow-run');
+			// What the canvas shows on each connection is what the execution put on that output.
+			const connections = workflow.connections as Connections;
+			const expectedEdges = Object.entries(connections).flatMap(([source, outputs]) =>
+				(outputs.main ?? []).flatMap((targets, index) => (targets ?? []).map((target) => ({ source, target: target.node, items: execution.outputs[source]?.[index] }))),
+			);
+			const shownEdges = counts.edges.map(({ source, target, items }) => ({ source, target, items }));
+			expect(shownEdges.sort((a, b) => a.source.localeCompare(b.source))).toEqual(expectedEdges.sort((a, b) => a.source.localeCompare(b.source)));
+			// ... and on outputs with nothing connected (Clean Email List's Contacts, See the result).
+			const connected = new Set(Object.entries(connections).flatMap(([source, outputs]) => (outputs.main ?? []).map((targets, index) => (targets?.length ? `${source}/${index}` : ''))));
+			const expectedOpen = Object.entries(execution.outputs)
+				.flatMap(([node, outputs]) => outputs.map((items, index) => ({ node, handle: `outputs/main/${index}`, items, key: `${node}/${index}` })))
+				.filter((output) => !connected.has(output.key) && output.items > 0)
+				.map(({ node, handle, items }) => ({ node, handle, items }));
+			const shownOpen = counts.outputs.filter((output) => output.items !== undefined).map(({ node, handle, items }) => ({ node, handle, items }));
+			expect(shownOpen).toEqual(expect.arrayContaining(expectedOpen));
+			expect(shownOpen).toHaveLength(expectedOpen.length);
+			// The sandbox audience is read whole: every member went through Verify Email.
+			const listId = (nodeOfType(workflow, 'emailList').parameters.listId as { value: string }).value;
+			const verify = nodeOfType(workflow, 'verifyEmail').name;
+			expect(execution.outputs[verify]?.[0]).toBe(sandbox.mailchimp.state.audiences.get(listId)?.members.size);
+		}, STEP_TIMEOUT_MS);
 
-	test('the Clean Email List panel shows the five categories with their defaults', async () => {
-		const shown = await editor.step('Clean Email List panel', 'Invalid on/Unsubscribe, Disposable on/Delete, Catch-All, Unknown and Risky off/Keep', async () => {
-			await editor.openNode(nodeOfType(workflow, 'cleanEmailList').name);
-			const categories = [
-				['Invalid', 'invalid'],
-				['Disposable', 'disposable'],
-				['Catch-All', 'catch_all'],
-				['Unknown', 'unknown'],
-				['Risky', 'risky'],
-			] as const;
-			const rows: Array<[string, string, string]> = [];
-			for (const [label, key] of categories) {
-				if (!(await editor.page.getByTestId('node-parameters').getByText(`Act on ${label}`, { exact: true }).isVisible())) {
-					throw new Error(`no "Act on ${label}" in the panel`);
+		test('the Clean Email List panel shows the five categories with their defaults', async () => {
+			const shown = await editor.step('Clean Email List panel', 'Invalid on/Unsubscribe, Disposable on/Delete, Catch-All, Unknown and Risky off/Keep', async () => {
+				await editor.openNode(nodeOfType(workflow, 'cleanEmailList').name);
+				const categories = [
+					['Invalid', 'invalid'],
+					['Disposable', 'disposable'],
+					['Catch-All', 'catch_all'],
+					['Unknown', 'unknown'],
+					['Risky', 'risky'],
+				] as const;
+				const rows: Array<[string, string, string]> = [];
+				for (const [label, key] of categories) {
+					if (!(await editor.page.getByTestId('node-parameters').getByText(`Act on ${label}`, { exact: true }).isVisible())) {
+						throw new Error(`no "Act on ${label}" in the panel`);
+					}
+					const on = await editor.switchState(`${key}Enabled`);
+					if (on === undefined) throw new Error(`"Act on ${label}" has no switch`);
+					rows.push([label, on ? 'on' : 'off', (await editor.selectedOption(`${key}Action`)) ?? '(hidden)']);
 				}
-				const on = await editor.switchState(`${key}Enabled`);
-				if (on === undefined) throw new Error(`"Act on ${label}" has no switch`);
-				rows.push([label, on ? 'on' : 'off', (await editor.selectedOption(`${key}Action`)) ?? '(hidden)']);
-			}
-			shots.panel = await editor.screenshot('clean-email-list-panel');
-			// An action shows only while its category is on: switch the others on to read their defaults, then back.
-			for (const row of rows.filter(([, on]) => on === 'off')) {
-				const key = categories.find(([label]) => label === row[0])![1];
-				await editor.toggle(`${key}Enabled`);
-				// The panel re-renders after the switch: give the action a moment to appear (it may not).
-				await editor.parameter(`${key}Action`).waitFor({ timeout: 5000 }).catch(() => undefined);
-				row[2] = `${row[2]} -> ${(await editor.selectedOption(`${key}Action`)) ?? '(hidden)'}`;
-				await editor.toggle(`${key}Enabled`);
-				await editor.parameter(`${key}Action`).waitFor({ state: 'hidden', timeout: 5000 });
-			}
-			await editor.closeNode();
-			return rows;
-		});
-		expect(shown).toEqual([
-			['Invalid', 'on', 'Unsubscribe'],
-			['Disposable', 'on', 'Delete'],
-			['Catch-All', 'off', '(hidden) -> Keep'],
-			['Unknown', 'off', '(hidden) -> Keep'],
-			['Risky', 'off', '(hidden) -> Keep'],
-		]);
-	}, STEP_TIMEOUT_MS);
+				shots.panel = await editor.screenshot('clean-email-list-panel');
+				// An action shows only while its category is on: switch the others on to read their defaults, then back.
+				for (const row of rows.filter(([, on]) => on === 'off')) {
+					const key = categories.find(([label]) => label === row[0])![1];
+					await editor.toggle(`${key}Enabled`);
+					// The panel re-renders after the switch: give the action a moment to appear (it may not).
+					await editor.parameter(`${key}Action`).waitFor({ timeout: 5000 }).catch(() => undefined);
+					row[2] = `${row[2]} -> ${(await editor.selectedOption(`${key}Action`)) ?? '(hidden)'}`;
+					await editor.toggle(`${key}Enabled`);
+					await editor.parameter(`${key}Action`).waitFor({ state: 'hidden', timeout: 5000 });
+				}
+				await editor.closeNode();
+				return rows;
+			});
+			expect(shown).toEqual([
+				['Invalid', 'on', 'Unsubscribe'],
+				['Disposable', 'on', 'Delete'],
+				['Catch-All', 'off', '(hidden) -> Keep'],
+				['Unknown', 'off', '(hidden) -> Keep'],
+				['Risky', 'off', '(hidden) -> Keep'],
+			]);
+		}, STEP_TIMEOUT_MS);
 
-	test('the Email List node\'s list picker lists the sandbox audiences with their member counts', async () => {
-		const items = await editor.step('list picker', `the sandbox audiences (${sandbox.audiences.map((a) => a.name).join(', ')}) with member counts`, async () => {
-			await editor.openNode(nodeOfType(workflow, 'emailList').name);
-			const entries = await editor.listPickerItems('listId');
-			shots.picker = await editor.screenshot('list-picker');
-			await editor.page.keyboard.press('Escape');
-			await editor.closeNode().catch(() => editor.closeNode());
-			return entries;
-		});
-		// The counts are the sandbox's subscribed members, as Mailchimp's member_count gives them.
-		const expected = [...sandbox.mailchimp.state.audiences.values()].map((audience) => {
-			const subscribed = [...audience.members.values()].filter((member) => member.status === 'subscribed').length;
-			return `${audience.name} (${subscribed.toLocaleString('en')} members)`;
-		});
-		expect([...items].sort()).toEqual([...expected].sort());
-	}, STEP_TIMEOUT_MS);
+		test('the Email List node\'s list picker lists the sandbox audiences with their member counts', async () => {
+			const items = await editor.step('list picker', `the sandbox audiences (${sandbox.audiences.map((a) => a.name).join(', ')}) with member counts`, async () => {
+				await editor.openNode(nodeOfType(workflow, 'emailList').name);
+				const entries = await editor.listPickerItems('listId');
+				shots.picker = await editor.screenshot('list-picker');
+				await editor.page.keyboard.press('Escape');
+				await editor.closeNode().catch(() => editor.closeNode());
+				return entries;
+			});
+			// The counts are the sandbox's subscribed members, as Mailchimp's member_count gives them.
+			const expected = [...sandbox.mailchimp.state.audiences.values()].map((audience) => {
+				const subscribed = [...audience.members.values()].filter((member) => member.status === 'subscribed').length;
+				return `${audience.name} (${subscribed.toLocaleString('en')} members)`;
+			});
+			expect([...items].sort()).toEqual([...expected].sort());
+		}, STEP_TIMEOUT_MS);
+	});
 });

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { parseAddress, type SyntaxFailure } from '../../src/verification/syntax';
+import { whenAvailable, type Availability } from '../helpers/requirement';
 
 const CORPUS = path.resolve(__dirname, '../../../shared/corpora/isemail/tests.xml');
 
@@ -183,17 +184,9 @@ function show(address: string): string {
 	return JSON.stringify(address).replace(/[\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-if (!existsSync(CORPUS)) {
-	if (process.env.CI === 'true') {
-		test('the shared is_email corpus is present', () => {
-			throw new Error(
-				`The shared is_email corpus is missing: expected ${CORPUS}. In CI the shared corpora must be checked out next to the repository.`,
-			);
-		});
-	} else {
-		test.skip(`is_email corpus: skipped, the shared corpus is not at ${CORPUS}`, () => {});
-	}
-} else {
+const corpusAvailability: Availability = existsSync(CORPUS) ? { ok: true } : { ok: false, reason: `the shared is_email corpus is not at ${CORPUS} (check out ../shared next to the repository)` };
+
+whenAvailable('is_email corpus suite', corpusAvailability, () => {
 	const cases = readCorpus(CORPUS);
 
 	describe('is_email corpus', () => {
@@ -250,4 +243,4 @@ if (!existsSync(CORPUS)) {
 			},
 		);
 	});
-}
+});

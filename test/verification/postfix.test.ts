@@ -11,6 +11,7 @@ import { Verifier } from '../../src/verification/engine';
 import type { Verification } from '../../src/verification/types';
 import { startDnsServer, type TestDnsServer } from '../helpers/dnsServer';
 import { parseDisconnects, postfixAvailability, startPostfix, type PostfixInstance } from '../helpers/postfix';
+import { whenAvailable } from '../helpers/requirement';
 
 const RECIPIENT_LIMIT = 3;
 const MAILBOXES = ['ann', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'info', 'postmaster'];
@@ -18,15 +19,7 @@ const fixedNow = () => new Date('2026-11-25T10:00:00.000Z');
 
 const availability = postfixAvailability();
 
-if (!availability.ok) {
-	if (process.env.CI === 'true') {
-		test('Postfix is installed and the suite runs as root', () => {
-			throw new Error(`The Postfix suite cannot run in CI: ${availability.reason}.`);
-		});
-	} else {
-		test.skip(`Postfix suite: skipped, ${availability.reason}`, () => {});
-	}
-} else {
+whenAvailable('Postfix suite', availability, () => {
 	describe('verification against a real Postfix', () => {
 		let dns: TestDnsServer;
 		let postfix: PostfixInstance;
@@ -228,4 +221,4 @@ if (!availability.ok) {
 			60_000,
 		);
 	});
-}
+});
